@@ -1,0 +1,107 @@
+"""REST under /v1/sor: the seed's seven endpoints, answering in the seed's shapes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sor_daemon.api.responses import error_response, json_response, protocol_error_response
+from sor_daemon.coinapi.rest import UpstreamError
+from sor_daemon.engine.engine import Engine
+from sor_daemon.engine.ports import AccountSource
+from sor_daemon.engine.presenting import order_view
+from sor_daemon.protocol.codec import (
+    dump,
+    dump_grouped,
+    parse_add_body,
+    parse_balances,
+    parse_orders,
+    parse_positions,
+    parse_update_body,
+)
+from sor_daemon.protocol.errors import ProtocolError
+from sor_daemon.protocol.messages import AddResponse
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+class RestApi:
+    """The handlers, bound to the engine and the EMS account they answer from."""
+
+    def __init__(self, engine: Engine, account: AccountSource) -> None:
+        self._engine = engine
+        self._account = account
+
+    async def requests(self, request: Request) -> Response:
+        """GET /requests: every smart order, running and finished."""
+        return json_response([dump(order_view(order)) for order in self._engine.orders()])
+
+    async def add(self, request: Request) -> Response:
+        """POST /add: start a smart order."""
+        try:
+            new = parse_add_body(await _json_body(request))
+            order = await self._engine.submit(new)
+        except ProtocolError as error:
+            return protocol_error_response(error)
+        response = AddResponse(
+            id=order.id,
+            exchanges=order.exchanges,
+            algorithm=order.algorithm,
+            parameters=order.params,
+        )
+        return json_response(dump(response))
+
+    async def cancel(self, request: Request) -> Response:
+        """POST /cancel/{id}: cancel a running smart order."""
+        try:
+            order = await self._engine.cancel(request.path_params["order_id"])
+        except ProtocolError as error:
+            return protocol_error_response(error)
+        return json_response(dump(order_view(order)))
+
+    async def update(self, request: Request) -> Response:
+        """PUT /update: change a running order's amount, duration or interval."""
+        try:
+            change = parse_update_body(await _json_body(request))
+            order = await self._engine.change(change.id, change.parameters)
+        except ProtocolError as error:
+            return protocol_error_response(error)
+        return json_response(dump(order_view(order)))
+
+    async def balances(self, request: Request) -> Response:
+        """GET /balances: the EMS account's balances by exchange."""
+        return await _proxy(self._account.balances, parse_balances)
+
+    async def orders(self, request: Request) -> Response:
+        """GET /orders: the EMS account's open orders by exchange."""
+        return await _proxy(self._account.open_orders, parse_orders)
+
+    async def positions(self, request: Request) -> Response:
+        """GET /positions: the EMS account's open positions by exchange."""
+        return await _proxy(self._account.positions, parse_positions)
+
+
+async def _json_body(request: Request) -> object:
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise ProtocolError("INVALID_PARAMETER", f"the body is over {MAX_BODY_BYTES} bytes")
+    try:
+        return json.loads(body)
+    except ValueError as error:
+        raise ProtocolError("JSON_ERROR", f"the body is not valid JSON: {error}") from None
+
+
+async def _proxy(
+    ask: Callable[[], Awaitable[Any]], parse: Callable[[object], dict[str, list[Any]]]
+) -> Response:
+    try:
+        grouped = parse(await ask())
+    except UpstreamError as error:
+        return error_response("EMS_UNAVAILABLE", str(error), 502)
+    except ProtocolError as error:
+        return error_response("EMS_BAD_ANSWER", f"the EMS answered oddly: {error.message}", 502)
+    return json_response(dump_grouped(grouped))

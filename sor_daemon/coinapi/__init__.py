@@ -1,0 +1,1 @@
+"""Clients for CoinAPI's REST APIs (EMS account, market data), in their documented shapes."""

@@ -1,0 +1,176 @@
+"""The daemon's configuration: a TOML file (see ``sor-daemon.example.toml``), all of it optional.
+
+With no file at all the daemon runs on its embedded default: the bundled EMS simulator in the
+same process, FIX over loopback, the journal under ``./data``, the API on 127.0.0.1:8080. Every
+key is checked on load; a typo or a bad value stops the start with a sentence saying which key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Literal
+
+import attrs
+import cattrs
+
+from sor_daemon.data import read_text
+from sor_daemon.domain.instruments import InstrumentError, InstrumentTable
+from sor_daemon.engine.settings import TradingSettings
+from sor_daemon.protocol.errors import ProtocolError
+from sor_daemon.protocol.periods import Period
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the key and the fix."""
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:8080`` for IPv6) as a host and a port number."""
+    host, sep, port = text.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ConfigError(f"listen address {text!r} is not HOST:PORT, e.g. 127.0.0.1:8080")
+    return host, int(port)
+
+
+@attrs.frozen
+class ApiConfig:
+    """Where REST and the WebSocket feed listen."""
+
+    listen: str = attrs.field(default="127.0.0.1:8080")
+
+    @listen.validator
+    def _check(self, attribute: attrs.Attribute[str], value: str) -> None:
+        parse_listen(value)
+
+
+@attrs.frozen
+class EmsConfig:
+    """The EMS: embedded (the bundled simulator, in process) or remote (host and port)."""
+
+    mode: Literal["embedded", "remote"] = "embedded"
+    host: str = "127.0.0.1"
+    port: int = 3401
+    sender_comp_id: str = "OMS.FIX.CLIENT"
+    target_comp_id: str = "CoinAPI.OEML.FIX"
+    heartbeat_seconds: int = 1
+    reconnect_seconds: int = 1
+    reset_on_logon: bool = True
+    rest_url: str = "http://127.0.0.1:3402"
+    api_key: str | None = None
+
+
+@attrs.frozen
+class SimulatorConfig:
+    """The bundled simulator, when the EMS is embedded or run with ``sor-daemon ems-sim``."""
+
+    host: str = "127.0.0.1"
+    fix_port: int = 0
+    http_port: int = 0
+    seed: int = 1
+    lean_reports: bool = False
+    reset_on_logon: bool = True
+
+
+@attrs.frozen
+class TradingConfig:
+    """How child orders are priced and how patient the engine is."""
+
+    price_tolerance_bps: str = "10"
+    session_down_grace: str = "30SEC"
+    max_consecutive_rejects: int = 3
+    quote_max_age: str = "10SEC"
+
+    def settings(self) -> TradingSettings:
+        """The engine's settings; raises ConfigError for a bad value."""
+        try:
+            tolerance = Decimal(self.price_tolerance_bps)
+        except InvalidOperation:
+            tolerance = Decimal(-1)
+        if not tolerance.is_finite() or tolerance < 0:
+            raise ConfigError(
+                f"trading.price_tolerance_bps {self.price_tolerance_bps!r} must be a "
+                "non-negative number of basis points"
+            )
+        if self.max_consecutive_rejects < 1:
+            raise ConfigError("trading.max_consecutive_rejects must be at least 1")
+        grace = (
+            None
+            if self.session_down_grace.lower() == "never"
+            else _period(self.session_down_grace, "trading.session_down_grace")
+        )
+        return TradingSettings(
+            price_tolerance_bps=tolerance,
+            session_down_grace=grace,
+            max_consecutive_rejects=self.max_consecutive_rejects,
+        )
+
+    @property
+    def quote_age(self) -> timedelta:
+        """How old a quote may be and still price a child order."""
+        return _period(self.quote_max_age, "trading.quote_max_age")
+
+
+def _period(text: str, key: str) -> timedelta:
+    try:
+        return Period.parse(text, key).timedelta
+    except ProtocolError as error:
+        raise ConfigError(error.message) from None
+
+
+@attrs.frozen
+class Config:
+    """The whole configuration."""
+
+    data_dir: Path = Path("data")
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    instruments_file: Path | None = None
+    api: ApiConfig = ApiConfig()
+    ems: EmsConfig = EmsConfig()
+    simulator: SimulatorConfig = SimulatorConfig()
+    trading: TradingConfig = TradingConfig()
+
+    def instruments(self) -> InstrumentTable:
+        """The instrument table: the configured file, or the one shipped in the package."""
+        try:
+            if self.instruments_file is None:
+                return InstrumentTable.from_toml(read_text("instruments.toml"))
+            return InstrumentTable.from_toml(self.instruments_file.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise ConfigError(f"instruments_file cannot be read: {error}") from None
+        except InstrumentError as error:
+            raise ConfigError(f"instruments_file: {error}") from None
+
+
+_converter = cattrs.Converter(forbid_extra_keys=True)
+_converter.register_structure_hook(Path, lambda value, _: Path(value))
+
+
+def load_config(path: Path | None) -> Config:
+    """The configuration in ``path``, or the embedded default when None."""
+    if path is None:
+        return Config()
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"config file {path} cannot be read: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+    return config_from_dict(document, str(path))
+
+
+def config_from_dict(document: dict[str, object], source: str = "config") -> Config:
+    """Structure and check a decoded TOML document."""
+    try:
+        config = _converter.structure(document, Config)
+    except cattrs.BaseValidationError as error:
+        problems = "; ".join(cattrs.transform_error(error, path="config"))
+        raise ConfigError(f"{source}: {problems}") from None
+    except (ValueError, ConfigError) as error:
+        raise ConfigError(f"{source}: {error}") from None
+    config.trading.settings()
+    _ = config.trading.quote_age
+    return config

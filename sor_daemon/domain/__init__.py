@@ -1,0 +1,1 @@
+"""The sans-IO core: smart orders, algorithms, routing and instruments. No clocks, no sockets."""

@@ -1,0 +1,416 @@
+"""The smart order state machine: one parent order, its children, its fills and its schedule.
+
+State changes only through ``apply(event)``. The deciding methods (``plan_slice``, ``interpret``,
+``cancel``, ``change``, ``settle``) look at the state and the time they are given and return the
+event to journal and apply, or raise ``ProtocolError`` for a request that cannot be honoured. No
+clock, no I/O.
+
+The books are kept on cumulative quantity: a fill is the growth of a child's CumQty, so a report
+seen twice, or replayed after a restart, books nothing the second time. No child is planned that
+could take the filled total past the amount: what is still open at the venue counts as spent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from decimal import Decimal
+
+import attrs
+
+from sor_daemon.domain.events import (
+    ChildPlanned,
+    ChildReported,
+    Event,
+    OrderAccepted,
+    ParametersChanged,
+    SliceSkipped,
+    StatusChanged,
+)
+from sor_daemon.domain.instruments import Instrument
+from sor_daemon.domain.router import Route, VenueQuote, route_slice
+from sor_daemon.domain.schedule import Schedule
+from sor_daemon.domain.twap import twap_slice_target
+from sor_daemon.domain.values import ChildReport, ChildStatus, Fill, OrderStatus
+from sor_daemon.protocol.errors import ProtocolError
+from sor_daemon.protocol.messages import ParameterChanges, Side, SmartOrderParameters
+
+ZERO = Decimal(0)
+
+
+@attrs.define
+class ChildOrder:
+    """One child order as the books know it."""
+
+    id: str
+    slice_index: int
+    exchange: str
+    symbol_id_coinapi: str
+    symbol_id_exchange: str
+    side: Side
+    quantity: Decimal
+    price: Decimal
+    planned_at: datetime
+    status: ChildStatus = ChildStatus.PENDING_NEW
+    cum_qty: Decimal = ZERO
+    avg_px: Decimal | None = None
+    text: str | None = None
+
+    @property
+    def open(self) -> bool:
+        """True while the venue may still fill it."""
+        return not self.status.terminal
+
+    @property
+    def leaves(self) -> Decimal:
+        """What could still be filled: nothing once the child is final."""
+        return max(self.quantity - self.cum_qty, ZERO) if self.open else ZERO
+
+
+@attrs.define
+class SmartOrder:
+    """A smart order: built from its ``OrderAccepted`` event, then changed only by ``apply``."""
+
+    id: str
+    algorithm: str
+    exchanges: tuple[str, ...]
+    params: SmartOrderParameters
+    created_at: datetime
+    origin: str
+    schedule: Schedule
+    status: OrderStatus = OrderStatus.RUNNING
+    status_info: str | None = None
+    status_history: list[tuple[OrderStatus, datetime]] = attrs.Factory(list)
+    parameter_updates: list[tuple[datetime, SmartOrderParameters]] = attrs.Factory(list)
+    children: dict[str, ChildOrder] = attrs.Factory(dict)
+    fills: list[Fill] = attrs.Factory(list)
+    filled: Decimal = ZERO
+    next_slice: int = 0
+
+    @classmethod
+    def accept(cls, event: OrderAccepted) -> SmartOrder:
+        """The order as it stands the moment it is accepted."""
+        return cls(
+            id=event.order_id,
+            algorithm=event.algorithm,
+            exchanges=event.exchanges,
+            params=event.params,
+            created_at=event.at,
+            origin=event.origin,
+            schedule=Schedule.plan(event.at, event.params.duration, event.params.interval),
+            status_history=[(OrderStatus.RUNNING, event.at)],
+        )
+
+    # ---- what the state says -------------------------------------------------------------
+
+    @property
+    def amount(self) -> Decimal:
+        """The total to trade."""
+        return self.params.amount
+
+    @property
+    def in_flight(self) -> Decimal:
+        """What open children could still fill."""
+        return sum((child.leaves for child in self.children.values()), ZERO)
+
+    @property
+    def unplanned(self) -> Decimal:
+        """What no child covers yet: the amount less the filled and the in-flight quantities."""
+        return max(self.amount - self.filled - self.in_flight, ZERO)
+
+    @property
+    def open_children(self) -> list[ChildOrder]:
+        """Children the venue may still fill."""
+        return [child for child in self.children.values() if child.open]
+
+    @property
+    def average_price(self) -> Decimal | None:
+        """The quantity-weighted average fill price, or None before the first fill."""
+        if self.filled <= 0:
+            return None
+        notional = sum((fill.quantity * fill.price for fill in self.fills), ZERO)
+        return notional / self.filled
+
+    def next_due(self) -> datetime | None:
+        """When the next slice is due, or None when no more slices will be traded."""
+        if self.status.terminal or self.next_slice >= self.schedule.iterations:
+            return None
+        return self.schedule.due(self.next_slice)
+
+    def next_child_id(self) -> str:
+        """Child ids derive from the parent's: ``<order id>-<n>``, never reused, even on restart."""
+        return f"{self.id}-{len(self.children) + 1}"
+
+    def consecutive_rejects(self) -> int:
+        """How many of the latest finished children in a row the venue rejected."""
+        count = 0
+        for child in reversed(self.children.values()):
+            if child.status is ChildStatus.REJECTED:
+                count += 1
+            elif child.status.terminal:
+                break
+        return count
+
+    # ---- deciding --------------------------------------------------------------------------
+
+    def plan_slice(
+        self,
+        now: datetime,
+        venues: Sequence[VenueQuote],
+        tolerance_bps: Decimal,
+    ) -> list[ChildPlanned] | SliceSkipped:
+        """The child orders for the slice due at ``now``, or why it trades nothing.
+
+        A slice whose successors are due too (the order fell behind) is merged into the newest
+        due one: ``slices_left`` counts from there, so the remainder is spread, never doubled.
+        """
+        index = max(self.next_slice, self.schedule.latest_due(now))
+        slices_left = self.schedule.iterations - index
+        target = twap_slice_target(self.unplanned, slices_left)
+        if target <= 0:
+            reason = "waiting for open child orders" if self.in_flight else "nothing left to trade"
+            return SliceSkipped(self.id, index, reason, now)
+        if not venues:
+            return SliceSkipped(self.id, index, "no venue has a usable quote", now)
+        routes = route_slice(target, self.params.side, venues, tolerance_bps)
+        if not routes:
+            return SliceSkipped(
+                self.id, index, f"slice of {target:f} is below every venue's minimum size", now
+            )
+        return self._children_for(index, routes, now)
+
+    def _children_for(self, index: int, routes: list[Route], now: datetime) -> list[ChildPlanned]:
+        planned = []
+        for number, route in enumerate(routes, start=len(self.children) + 1):
+            planned.append(
+                ChildPlanned(
+                    order_id=self.id,
+                    child_id=f"{self.id}-{number}",
+                    slice_index=index,
+                    exchange=route.instrument.exchange,
+                    symbol_id_coinapi=route.instrument.symbol_id_coinapi,
+                    symbol_id_exchange=route.instrument.symbol_id_exchange,
+                    side=self.params.side,
+                    quantity=route.quantity,
+                    price=route.price,
+                    at=now,
+                )
+            )
+        return planned
+
+    def interpret(self, report: ChildReport, now: datetime) -> ChildReported | None:
+        """The event a venue report amounts to, or None when it tells nothing new.
+
+        Cumulative quantity only grows: a stale, duplicated or replayed report changes nothing.
+        Growth reported after a child was final (a venue that overfills) is still booked: the
+        books tell the truth even when the venue misbehaves.
+        """
+        child = self.children.get(report.child_id)
+        if child is None:
+            return None
+        cum_qty = max(report.cum_qty, child.cum_qty)
+        grew = cum_qty > child.cum_qty
+        status = report.status
+        if child.status.terminal:
+            if not grew:
+                return None
+            if not status.terminal:
+                status = child.status
+        elif not grew and status in (child.status, ChildStatus.PENDING_NEW):
+            return None
+        return ChildReported(
+            order_id=self.id,
+            child_id=child.id,
+            status=status,
+            cum_qty=cum_qty,
+            avg_px=report.avg_px,
+            last_qty=report.last_qty,
+            last_px=report.last_px,
+            text=report.text,
+            at=now,
+        )
+
+    def cancel(self, reason: str, now: datetime) -> StatusChanged:
+        """Stop trading. Children already at the venue may still fill; those fills are booked."""
+        if self.status.terminal:
+            raise ProtocolError(
+                "INVALID_PARAMETER",
+                f"smart order {self.id} is already {self.status.value} and cannot be cancelled",
+            )
+        return StatusChanged(self.id, OrderStatus.CANCELLED, reason, now)
+
+    def change(
+        self,
+        changes: ParameterChanges,
+        instruments: Sequence[Instrument],
+        now: datetime,
+    ) -> ParametersChanged:
+        """New amount, duration or interval for the rest of the order, checked against the books.
+
+        The schedule keeps its anchor (duration counts from the start); the next slice is the
+        first one of the new grid that is not yet due.
+        """
+        if self.status.terminal:
+            raise ProtocolError(
+                "INVALID_PARAMETER",
+                f"smart order {self.id} is already {self.status.value} and cannot be updated",
+            )
+        params = attrs.evolve(
+            self.params,
+            **{
+                name: value
+                for name in ("amount", "duration", "interval", "safety_threshold")
+                if (value := getattr(changes, name)) is not None
+            },
+        )
+        if params.interval.seconds > params.duration.seconds:
+            raise ProtocolError(
+                "INVALID_PARAMETER",
+                f"interval {params.interval} is longer than duration {params.duration}",
+            )
+        committed = self.filled + self.in_flight
+        if params.amount < committed:
+            raise ProtocolError(
+                "INVALID_PARAMETER",
+                f"amount {params.amount:f} is below the {committed:f} already filled or in flight",
+            )
+        check_amount_tradable(params.amount, instruments)
+        schedule = Schedule.plan(self.schedule.anchor, params.duration, params.interval)
+        next_slice = schedule.first_not_before(now)
+        if next_slice >= schedule.iterations and params.amount > committed:
+            raise ProtocolError(
+                "INVALID_PARAMETER",
+                f"duration {params.duration} ends before now: the order started at "
+                f"{self.schedule.anchor:%H:%M:%S} UTC",
+            )
+        return ParametersChanged(self.id, params, next_slice, now)
+
+    def settle(self, now: datetime, max_consecutive_rejects: int) -> StatusChanged | None:
+        """The status the order reaches with what it knows now, if that is a change."""
+        if self.status.terminal:
+            return None
+        if self.filled >= self.amount:
+            info = None
+            if self.filled > self.amount:
+                info = f"the venue overfilled: {self.filled:f} filled of {self.amount:f}"
+            return StatusChanged(self.id, OrderStatus.COMPLETED, info, now)
+        rejects = self.consecutive_rejects()
+        if rejects >= max_consecutive_rejects:
+            last = list(self.children.values())[-1]
+            return StatusChanged(
+                self.id,
+                OrderStatus.FAILED,
+                f"the EMS rejected {rejects} child orders in a row: {last.text or 'no reason'}",
+                now,
+            )
+        if self.next_slice >= self.schedule.iterations and not self.open_children:
+            left = self.amount - self.filled
+            return StatusChanged(
+                self.id,
+                OrderStatus.EXPIRED,
+                f"the schedule ended with {left:f} of {self.amount:f} unfilled",
+                now,
+            )
+        return None
+
+    # ---- applying --------------------------------------------------------------------------
+
+    def apply(self, event: Event) -> Fill | None:
+        """Change the state by one journaled event; returns the fill it books, if any."""
+        handler: Callable[[SmartOrder, Event], Fill | None] = _APPLY[type(event)]
+        return handler(self, event)
+
+    def _apply_planned(self, event: ChildPlanned) -> None:
+        self.children[event.child_id] = ChildOrder(
+            id=event.child_id,
+            slice_index=event.slice_index,
+            exchange=event.exchange,
+            symbol_id_coinapi=event.symbol_id_coinapi,
+            symbol_id_exchange=event.symbol_id_exchange,
+            side=event.side,
+            quantity=event.quantity,
+            price=event.price,
+            planned_at=event.at,
+        )
+        self.next_slice = max(self.next_slice, event.slice_index + 1)
+
+    def _apply_skipped(self, event: SliceSkipped) -> None:
+        self.next_slice = max(self.next_slice, event.slice_index + 1)
+
+    def _apply_reported(self, event: ChildReported) -> Fill | None:
+        child = self.children[event.child_id]
+        grown = event.cum_qty - child.cum_qty
+        fill = None
+        if grown > 0:
+            price = _fill_price(child, event, grown)
+            child.avg_px = (
+                event.avg_px
+                if event.avg_px
+                else ((child.avg_px or ZERO) * child.cum_qty + price * grown) / event.cum_qty
+            )
+            child.cum_qty = event.cum_qty
+            fill = Fill(
+                order_id=self.id,
+                child_id=child.id,
+                exchange=child.exchange,
+                symbol_id=child.symbol_id_coinapi,
+                side=child.side,
+                quantity=grown,
+                price=price,
+                child_status=event.status,
+                at=event.at,
+            )
+            self.fills.append(fill)
+            self.filled += grown
+        child.status = event.status
+        child.text = event.text or child.text
+        return fill
+
+    def _apply_status(self, event: StatusChanged) -> None:
+        if event.status is not self.status:
+            self.status_history.append((event.status, event.at))
+        self.status = event.status
+        self.status_info = event.info
+
+    def _apply_parameters(self, event: ParametersChanged) -> None:
+        self.params = event.params
+        self.schedule = Schedule.plan(self.schedule.anchor, event.params.duration, event.params.interval)
+        self.next_slice = event.next_slice
+        self.parameter_updates.append((event.at, event.params))
+
+
+def _fill_price(child: ChildOrder, event: ChildReported, grown: Decimal) -> Decimal:
+    """LastPx when the report covers exactly this growth; else derived from AvgPx; else the limit."""
+    if event.last_px and (event.last_qty is None or event.last_qty == grown):
+        return event.last_px
+    if event.avg_px:
+        previous = (child.avg_px or ZERO) * child.cum_qty
+        return (event.avg_px * event.cum_qty - previous) / grown
+    return child.price
+
+
+def check_amount_tradable(amount: Decimal, instruments: Sequence[Instrument]) -> None:
+    """Refuse an amount no listed venue could trade to the last unit."""
+    for instrument in instruments:
+        if amount < instrument.min_size:
+            raise ProtocolError(
+                "INVALID_PARAMETER",
+                f"amount {amount:f} is below {instrument.exchange}'s minimum size "
+                f"{instrument.min_size:f} for {instrument.symbol_id_exchange}",
+            )
+        if not instrument.is_size_multiple(amount):
+            raise ProtocolError(
+                "INVALID_PARAMETER",
+                f"amount {amount:f} is not a multiple of {instrument.exchange}'s size increment "
+                f"{instrument.size_increment:f} for {instrument.symbol_id_exchange}",
+            )
+
+
+_APPLY: dict[type, Callable[..., Fill | None]] = {
+    OrderAccepted: lambda order, event: None,
+    ChildPlanned: SmartOrder._apply_planned,
+    SliceSkipped: SmartOrder._apply_skipped,
+    ChildReported: SmartOrder._apply_reported,
+    StatusChanged: SmartOrder._apply_status,
+    ParametersChanged: SmartOrder._apply_parameters,
+}

@@ -1,0 +1,98 @@
+"""Small value types the whole core shares: statuses, quotes, fills and venue reports."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+import attrs
+
+from sor_daemon.protocol.messages import Side
+
+
+class OrderStatus(enum.Enum):
+    """A smart order's status, spelled as the seed spells it."""
+
+    RUNNING = "Running"
+    COMPLETED = "Completed"
+    CANCELLED = "Cancelled"
+    FAILED = "Failed"
+    EXPIRED = "Expired"
+
+    @property
+    def terminal(self) -> bool:
+        """True once the order trades no more."""
+        return self is not OrderStatus.RUNNING
+
+
+class ChildStatus(enum.Enum):
+    """A child order's status in the EMS order model."""
+
+    PENDING_NEW = "PENDING_NEW"
+    NEW = "NEW"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    PENDING_CANCEL = "PENDING_CANCEL"
+    CANCELED = "CANCELED"
+    REJECTED = "REJECTED"
+
+    @property
+    def terminal(self) -> bool:
+        """FILLED, CANCELED and REJECTED are final: no more fills can come."""
+        return self in _TERMINAL_CHILD
+
+
+_TERMINAL_CHILD = frozenset({ChildStatus.FILLED, ChildStatus.CANCELED, ChildStatus.REJECTED})
+
+
+@attrs.frozen
+class Quote:
+    """The top of one venue's book for one symbol, as seen at ``at``."""
+
+    symbol_id: str
+    bid: Decimal
+    bid_size: Decimal
+    ask: Decimal
+    ask_size: Decimal
+    at: datetime
+
+    @property
+    def mid(self) -> Decimal:
+        """Halfway between bid and ask."""
+        return (self.bid + self.ask) / 2
+
+
+@attrs.frozen
+class ChildReport:
+    """What the venue said about one child order (an ExecutionReport, free of FIX).
+
+    ``cum_qty`` is the truth the books are kept on; ``last_qty``, ``last_px`` and ``avg_px`` are
+    optional because CoinAPI does not promise them.
+    """
+
+    child_id: str
+    status: ChildStatus
+    cum_qty: Decimal
+    exec_id: str = ""
+    avg_px: Decimal | None = None
+    last_qty: Decimal | None = None
+    last_px: Decimal | None = None
+    venue_order_id: str | None = None
+    text: str | None = None
+    status_request: bool = False
+
+
+@attrs.frozen
+class Fill:
+    """A booked execution: the growth of one child order's cumulative quantity."""
+
+    order_id: str
+    child_id: str
+    exchange: str
+    symbol_id: str
+    side: Side
+    quantity: Decimal
+    price: Decimal
+    child_status: ChildStatus
+    at: datetime

@@ -1,0 +1,173 @@
+"""The engine: accepts smart orders, runs one task each, and routes the EMS's news to them.
+
+It is the one public face the API and the FIX order entry talk to: ``submit``, ``cancel``,
+``change``, ``get`` and ``orders``. On start it rebuilds every smart order from the journal and
+resumes the ones still running on their original schedule.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+import structlog
+import trio
+
+from sor_daemon.domain.events import OrderAccepted
+from sor_daemon.domain.instruments import Instrument, InstrumentTable
+from sor_daemon.domain.smart_order import SmartOrder
+from sor_daemon.domain.validation import instruments_for
+from sor_daemon.domain.values import ChildReport
+from sor_daemon.engine.ports import GatewayEvent
+from sor_daemon.engine.presenting import status_change
+from sor_daemon.engine.runner import Cancel, Change, Message, OrderRunner, Reply, Services
+from sor_daemon.protocol.errors import ProtocolError
+from sor_daemon.protocol.messages import NewSmartOrder, ParameterChanges
+
+log = structlog.get_logger(__name__)
+
+USER_CANCEL_REASON = "User requested cancel"
+
+
+class Engine:
+    """Owns the set of smart orders; each order's state is changed by its own runner only."""
+
+    def __init__(
+        self,
+        services: Services,
+        instruments: InstrumentTable,
+        gateway_events: trio.MemoryReceiveChannel[GatewayEvent],
+    ) -> None:
+        self.services = services
+        self.instruments = instruments
+        self._gateway_events = gateway_events
+        self._orders: dict[str, SmartOrder] = {}
+        self._inboxes: dict[str, trio.MemorySendChannel[Message]] = {}
+        self._accepting: set[str] = set()
+        self._nursery: trio.Nursery | None = None
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Restore from the journal, resume running orders, then serve until cancelled."""
+        self._restore()
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            for order in self._orders.values():
+                if not order.status.terminal or order.open_children:
+                    self._start_runner(order)
+            nursery.start_soon(self._route_gateway_events)
+            task_status.started()
+
+    # ---- the public face ---------------------------------------------------------------------
+
+    def orders(self) -> Iterable[SmartOrder]:
+        """Every smart order, running and finished, oldest first."""
+        return self._orders.values()
+
+    def get(self, order_id: str) -> SmartOrder:
+        """One smart order; raises ProtocolError ORDER_ID_NOT_FOUND if there is none."""
+        order = self._orders.get(order_id)
+        if order is None:
+            raise ProtocolError("ORDER_ID_NOT_FOUND", f"there is no smart order with id {order_id}")
+        return order
+
+    async def submit(self, request: NewSmartOrder, origin: str = "api") -> SmartOrder:
+        """Validate, journal and start a new smart order; raises ProtocolError if refused."""
+        instruments_for(request, self.instruments)
+        order_id = request.id or str(uuid.uuid4())
+        if order_id in self._orders or order_id in self._accepting:
+            raise ProtocolError("INVALID_PARAMETER", f"a smart order with id {order_id} exists")
+        self._accepting.add(order_id)
+        try:
+            order = await self._accept(request, order_id, origin)
+        finally:
+            self._accepting.discard(order_id)
+        self.services.feed.publish(status_change(order))
+        self._start_runner(order)
+        return order
+
+    async def _accept(self, request: NewSmartOrder, order_id: str, origin: str) -> SmartOrder:
+        event = OrderAccepted(
+            order_id=order_id,
+            algorithm=request.algorithm,
+            exchanges=request.exchanges,
+            params=request.parameters,
+            at=self.services.clock.now(),
+            origin=origin,
+        )
+        await self.services.journal.append(event)
+        order = SmartOrder.accept(event)
+        self._orders[order_id] = order
+        log.info(
+            "smart order accepted",
+            smart_order_id=order_id,
+            algorithm=order.algorithm,
+            symbol=order.params.symbol,
+            side=order.params.side.value,
+            amount=str(order.amount),
+            exchanges=list(order.exchanges),
+        )
+        return order
+
+    async def cancel(self, order_id: str, reason: str = USER_CANCEL_REASON) -> SmartOrder:
+        """Cancel a running smart order; raises ProtocolError if unknown or already over."""
+        order = self.get(order_id)
+        reply = Reply()
+        self._deliver(order, Cancel(reason, reply))
+        await reply.wait()
+        return order
+
+    async def change(self, order_id: str, changes: ParameterChanges) -> SmartOrder:
+        """Change a running order's amount, duration or interval; raises ProtocolError if refused."""
+        order = self.get(order_id)
+        reply = Reply()
+        self._deliver(order, Change(changes, reply))
+        await reply.wait()
+        return order
+
+    # ---- inside ------------------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        for event in self.services.journal.replay():
+            if isinstance(event, OrderAccepted):
+                self._orders[event.order_id] = SmartOrder.accept(event)
+            else:
+                self._orders[event.order_id].apply(event)
+        running = sum(1 for order in self._orders.values() if not order.status.terminal)
+        log.info("journal replayed", smart_orders=len(self._orders), running=running)
+
+    def _instruments_of(self, order: SmartOrder) -> list[Instrument]:
+        params = order.params
+        found = (self.instruments.find(e, params.symbol, params.symbol_type) for e in order.exchanges)
+        return [instrument for instrument in found if instrument is not None]
+
+    def _start_runner(self, order: SmartOrder) -> None:
+        assert self._nursery is not None, "the engine is not running"
+        send, receive = trio.open_memory_channel[Message](float("inf"))
+        self._inboxes[order.id] = send
+        runner = OrderRunner(order, self._instruments_of(order), self.services, receive)
+        self._nursery.start_soon(self._run_runner, runner)
+
+    async def _run_runner(self, runner: OrderRunner) -> None:
+        try:
+            await runner.run()
+        finally:
+            self._inboxes.pop(runner.order.id, None)
+
+    def _deliver(self, order: SmartOrder, message: Message) -> None:
+        """Hand a message to the order's runner, waking a finished order's runner if needed."""
+        if order.id not in self._inboxes:
+            self._start_runner(order)
+        self._inboxes[order.id].send_nowait(message)
+
+    async def _route_gateway_events(self) -> None:
+        async for event in self._gateway_events:
+            if isinstance(event, ChildReport):
+                order_id = event.child_id.rpartition("-")[0]
+                order = self._orders.get(order_id)
+                if order is None or event.child_id not in order.children:
+                    log.warning("report for an unknown child order", child_order_id=event.child_id)
+                    continue
+                self._deliver(order, event)
+            else:
+                for inbox in list(self._inboxes.values()):
+                    inbox.send_nowait(event)

@@ -1,0 +1,295 @@
+"""One Trio task per smart order: the only code that changes that order's state.
+
+The runner sleeps until the next slice is due or a message arrives in its inbox (a venue report,
+an EMS session change, a cancel or an update). Every change goes the same way: the domain decides
+an event, the journal makes it durable, the order applies it, the feed tells the clients. Child
+orders are journaled before they are sent; fills are journaled before they are announced.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import attrs
+import structlog
+import trio
+
+from sor_daemon.domain.events import (
+    ChildPlanned,
+    Event,
+    ParametersChanged,
+    SliceSkipped,
+    StatusChanged,
+)
+from sor_daemon.domain.instruments import Instrument
+from sor_daemon.domain.router import VenueQuote
+from sor_daemon.domain.smart_order import SmartOrder
+from sor_daemon.domain.values import ChildReport, ChildStatus, OrderStatus
+from sor_daemon.engine.clock import Clock
+from sor_daemon.engine.feed import Feed
+from sor_daemon.engine.ports import OrderGateway, QuoteSource, SessionDown, SessionUp
+from sor_daemon.engine.presenting import status_change, trade_fill, trade_request
+from sor_daemon.engine.settings import TradingSettings
+from sor_daemon.protocol.errors import ProtocolError
+from sor_daemon.protocol.messages import ParameterChanges
+from sor_daemon.store.journal import Journal
+
+log = structlog.get_logger(__name__)
+
+
+@attrs.define
+class Reply:
+    """A one-shot answer from a runner to whoever sent it a command."""
+
+    done: trio.Event = attrs.Factory(trio.Event)
+    error: ProtocolError | None = None
+
+    def succeed(self) -> None:
+        """The command was carried out."""
+        self.done.set()
+
+    def fail(self, error: ProtocolError) -> None:
+        """The command was refused; ``error`` says why."""
+        self.error = error
+        self.done.set()
+
+    async def wait(self) -> None:
+        """Wait for the answer; re-raise the refusal, if any."""
+        await self.done.wait()
+        if self.error is not None:
+            raise self.error
+
+
+@attrs.frozen
+class Cancel:
+    """Cancel the smart order."""
+
+    reason: str
+    reply: Reply
+
+
+@attrs.frozen
+class Change:
+    """Change the smart order's parameters."""
+
+    changes: ParameterChanges
+    reply: Reply
+
+
+Message = ChildReport | SessionUp | SessionDown | Cancel | Change
+
+
+@attrs.define
+class Services:
+    """What every runner shares: the journal, the gateway, quotes, the feed and the clock."""
+
+    journal: Journal
+    gateway: OrderGateway
+    quotes: QuoteSource
+    feed: Feed
+    clock: Clock
+    settings: TradingSettings
+
+
+class OrderRunner:
+    """Drives one smart order from its schedule and its inbox until it is over."""
+
+    def __init__(
+        self,
+        order: SmartOrder,
+        instruments: Sequence[Instrument],
+        services: Services,
+        inbox: trio.MemoryReceiveChannel[Message],
+    ) -> None:
+        self.order = order
+        self._instruments = list(instruments)
+        self._services = services
+        self._inbox = inbox
+        self._down_since: datetime | None = None if services.gateway.is_up else services.clock.now()
+        self._retry_at: datetime | None = None
+        self._log = log.bind(smart_order_id=order.id)
+
+    @property
+    def finished(self) -> bool:
+        """True once the order is final and no child of it can fill any more."""
+        return self.order.status.terminal and not self.order.open_children
+
+    async def run(self) -> None:
+        """Trade the order to its end, then return."""
+        await self._settle()
+        while not self.finished:
+            wake_at = self._wake_at()
+            deadline = math.inf if wake_at is None else self._services.clock.deadline(wake_at)
+            with trio.move_on_at(deadline):
+                message = await self._inbox.receive()
+                await self._handle(message)
+                await self._settle()
+                continue
+            await self._on_time()
+            await self._settle()
+        await self._answer_late_messages()
+        self._log.info("smart order finished", status=self.order.status.value)
+
+    async def _answer_late_messages(self) -> None:
+        """Handle what arrived for an order that is over (a refused cancel, a late report)."""
+        while True:
+            try:
+                message = self._inbox.receive_nowait()
+            except trio.WouldBlock:
+                return
+            await self._handle(message)
+
+    def _wake_at(self) -> datetime | None:
+        if self.order.status.terminal:
+            return None
+        if self._down_since is not None:
+            grace = self._services.settings.session_down_grace
+            return None if grace is None else self._down_since + grace
+        due = self.order.next_due()
+        if due is not None and self._retry_at is not None:
+            return max(due, self._retry_at)
+        return due
+
+    async def _on_time(self) -> None:
+        now = self._services.clock.now()
+        if self._down_since is not None:
+            grace = self._services.settings.session_down_grace
+            await self._record(
+                StatusChanged(
+                    self.order.id,
+                    OrderStatus.FAILED,
+                    f"the EMS session was down for more than {grace}",
+                    now,
+                )
+            )
+            return
+        await self._trade_slice(now)
+
+    async def _trade_slice(self, now: datetime) -> None:
+        venues = await self._venue_quotes()
+        if not venues:
+            self._retry_at = now + self._services.settings.quote_retry
+            await self._set_info("waiting for a usable quote from " + ", ".join(self.order.exchanges))
+            return
+        self._retry_at = None
+        now = self._services.clock.now()
+        decision = self.order.plan_slice(now, venues, self._services.settings.price_tolerance_bps)
+        if isinstance(decision, SliceSkipped):
+            self._log.info("slice skipped", slice=decision.slice_index, reason=decision.reason)
+            await self._record(decision)
+            return
+        await self._send_children(decision)
+
+    async def _send_children(self, planned: list[ChildPlanned]) -> None:
+        await self._services.journal.append(*planned)
+        for event in planned:
+            self.order.apply(event)
+            self._services.feed.publish(trade_request(event))
+        await self._set_info(None)
+        for event in planned:
+            sent = self._services.gateway.send_new(event)
+            self._log.info(
+                "child order sent" if sent else "child order not sent",
+                child_order_id=event.child_id,
+                exchange=event.exchange,
+                quantity=str(event.quantity),
+                price=str(event.price),
+            )
+            if not sent:
+                await self._on_report(
+                    ChildReport(
+                        event.child_id,
+                        ChildStatus.REJECTED,
+                        cum_qty=self.order.children[event.child_id].cum_qty,
+                        text="not sent: the EMS session is down",
+                    )
+                )
+
+    async def _venue_quotes(self) -> list[VenueQuote]:
+        venues = []
+        for instrument in self._instruments:
+            quote = await self._services.quotes.quote(instrument)
+            if quote is not None:
+                venues.append(VenueQuote(instrument, quote))
+        return venues
+
+    async def _handle(self, message: Message) -> None:
+        match message:
+            case ChildReport():
+                await self._on_report(message)
+            case SessionUp():
+                await self._on_session_up()
+            case SessionDown():
+                await self._on_session_down(message)
+            case Cancel():
+                await self._on_command(
+                    message.reply, lambda now: self.order.cancel(message.reason, now)
+                )
+            case Change():
+                await self._on_command(
+                    message.reply,
+                    lambda now: self.order.change(message.changes, self._instruments, now),
+                )
+
+    async def _on_report(self, report: ChildReport) -> None:
+        event = self.order.interpret(report, self._services.clock.now())
+        if event is not None:
+            await self._record(event)
+
+    async def _on_session_up(self) -> None:
+        if self._down_since is None:
+            return
+        self._down_since = None
+        for child in self.order.open_children:
+            self._services.gateway.request_status(child)
+        await self._set_info(None)
+
+    async def _on_session_down(self, message: SessionDown) -> None:
+        if self._down_since is not None:
+            return
+        self._down_since = self._services.clock.now()
+        await self._set_info(f"paused: {message.reason}")
+
+    async def _on_command(self, reply: Reply, decide: Callable[[datetime], Event]) -> None:
+        try:
+            event = decide(self._services.clock.now())
+        except ProtocolError as error:
+            reply.fail(error)
+            return
+        await self._record(event)
+        reply.succeed()
+
+    async def _set_info(self, info: str | None) -> None:
+        if self.order.status.terminal or self.order.status_info == info:
+            return
+        await self._record(
+            StatusChanged(self.order.id, self.order.status, info, self._services.clock.now())
+        )
+
+    async def _settle(self) -> None:
+        event = self.order.settle(
+            self._services.clock.now(), self._services.settings.max_consecutive_rejects
+        )
+        if event is not None:
+            await self._record(event)
+
+    async def _record(self, event: Event) -> None:
+        """Journal, apply, announce: the one path every state change takes."""
+        await self._services.journal.append(event)
+        fill = self.order.apply(event)
+        feed = self._services.feed
+        if fill is not None:
+            self._log.info(
+                "fill booked",
+                child_order_id=fill.child_id,
+                exchange=fill.exchange,
+                quantity=str(fill.quantity),
+                price=str(fill.price),
+            )
+            feed.publish(trade_fill(fill))
+        if isinstance(event, StatusChanged):
+            self._log.info("status", status=event.status.value, info=event.info)
+        if isinstance(event, StatusChanged | ParametersChanged):
+            feed.publish(status_change(self.order))

@@ -1,0 +1,1 @@
+"""quickfix at the edge: the EMS session, its dialect and the bridge into Trio."""

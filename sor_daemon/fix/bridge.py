@@ -1,0 +1,114 @@
+"""The quickfix ``Application`` that hands what a session hears to Trio, and never blocks it.
+
+quickfix calls back on its own C++ threads, with borrowed ``Message`` and ``SessionID`` objects
+that die when the callback returns, and kills the process if a Python exception escapes most
+callbacks. So each callback turns what it needs into an immutable value right there, hands it to
+Trio with ``run_sync_soon`` into an unbounded channel (never waiting on the Trio thread: quickfix
+holds its session lock around these calls, and a Trio task may be waiting for that lock inside
+``sendToTarget``), and logs any exception instead of letting it escape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import quickfix as fix
+import structlog
+import trio
+
+log = structlog.get_logger(__name__)
+
+TAG_MSG_TYPE = 35
+TAG_POSS_DUP = 43
+MSG_TYPE_NEW_ORDER_SINGLE = "D"
+
+
+class TrioBridge(fix.Application):
+    """Forwards logon, logout and translated application messages to a Trio channel.
+
+    ``translate`` turns an inbound application message into a value for Trio (or None to drop
+    it); it runs on quickfix's thread and must not keep the message.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        token: trio.lowlevel.TrioToken,
+        channel: trio.MemorySendChannel[object],
+        translate: Callable[[fix.Message], object | None],
+        on_logon: Callable[[], object],
+        on_logout: Callable[[], object],
+    ) -> None:
+        super().__init__()
+        self._name = name
+        self._token = token
+        self._channel = channel
+        self._translate = translate
+        self._on_logon = on_logon
+        self._on_logout = on_logout
+
+    def _deliver(self, value: object) -> None:
+        """Queue ``value`` for Trio; safe from any thread, never raises."""
+        try:
+            self._token.run_sync_soon(self._send_nowait, value)
+        except trio.RunFinishedError:
+            log.warning("FIX event after the Trio run ended", session=self._name)
+        except Exception:
+            log.exception("FIX event could not be handed to Trio", session=self._name)
+
+    def _send_nowait(self, value: object) -> None:
+        try:
+            self._channel.send_nowait(value)
+        except (trio.ClosedResourceError, trio.BrokenResourceError):
+            log.debug("FIX event after its consumer closed", session=self._name)
+        except Exception:
+            log.exception("FIX event dropped", session=self._name)
+
+    def onCreate(self, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
+        """quickfix made the session."""
+
+    def onLogon(self, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
+        """The session logged on."""
+        try:
+            log.info("FIX session logged on", session=self._name)
+            self._deliver(self._on_logon())
+        except Exception:
+            log.exception("onLogon failed", session=self._name)
+
+    def onLogout(self, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
+        """The session logged out or lost its connection."""
+        try:
+            log.info("FIX session logged out", session=self._name)
+            self._deliver(self._on_logout())
+        except Exception:
+            log.exception("onLogout failed", session=self._name)
+
+    def toAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
+        """Administrative messages go out as quickfix builds them."""
+
+    def fromAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
+        """Administrative messages need nothing from us."""
+
+    def toApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
+        """Refuse to resend a stale order: a PossDup NewOrderSingle becomes a gap fill."""
+        try:
+            header = message.getHeader()
+            is_new_order = header.getField(TAG_MSG_TYPE) == MSG_TYPE_NEW_ORDER_SINGLE
+            poss_dup = header.isSetField(TAG_POSS_DUP) and header.getField(TAG_POSS_DUP) == "Y"
+        except Exception:
+            log.exception("toApp could not read the message", session=self._name)
+            return
+        if is_new_order and poss_dup:
+            log.warning("not resending a stale NewOrderSingle", session=self._name)
+            raise fix.DoNotSend()
+
+    def fromApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
+        """Translate an application message and hand it to Trio."""
+        try:
+            value = self._translate(message)
+        except Exception:
+            log.exception("inbound FIX message could not be read", session=self._name,
+                          message=message.toString().replace("\x01", "|"))
+            return
+        if value is not None:
+            self._deliver(value)

@@ -1,0 +1,150 @@
+"""CoinAPI's EMS dialect of FIX 4.4: child orders out as 35=D, ExecutionReports in as values.
+
+The dialect's quirks (see ``fix_specs/README.md``): ClOrdID and ClOrdLinkID both carry our child
+order id; the venue goes in ExDestination (100) on orders and SecurityExchange (207) elsewhere;
+the symbol is SecurityID + Symbol with SecurityIDSource 101 (a CoinAPI symbol id); an
+ExecutionReport's OrderID (37) is *our* id and SecondaryOrderID (198) the venue's; LastQty,
+LastPx and AvgPx may be missing, so fills are derived from CumQty.
+
+Decimal quantities and prices are written as plain decimal strings, never through a float.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+import quickfix as fix
+
+from sor_daemon.domain.events import ChildPlanned
+from sor_daemon.domain.smart_order import ChildOrder
+from sor_daemon.domain.values import ChildReport, ChildStatus
+from sor_daemon.protocol.messages import Side
+
+COINAPI_SYMBOL_SOURCE = "101"
+ORD_TYPE_LIMIT = "2"
+TIME_IN_FORCE_IOC = "3"
+FIX_SIDE = {Side.BUY: "1", Side.SELL: "2"}
+ORD_STATUS = {
+    "0": ChildStatus.NEW,
+    "1": ChildStatus.PARTIALLY_FILLED,
+    "2": ChildStatus.FILLED,
+    "4": ChildStatus.CANCELED,
+    "6": ChildStatus.PENDING_CANCEL,
+    "8": ChildStatus.REJECTED,
+    "A": ChildStatus.PENDING_NEW,
+    "C": ChildStatus.CANCELED,
+}
+EXEC_TYPE_ORDER_STATUS = "I"
+
+
+class Tag:
+    """FIX 4.4 tag numbers the dialect uses."""
+
+    AVG_PX = 6
+    CL_ORD_ID = 11
+    CUM_QTY = 14
+    EXEC_ID = 17
+    SECURITY_ID_SOURCE = 22
+    LAST_PX = 31
+    LAST_QTY = 32
+    MSG_TYPE = 35
+    ORDER_ID = 37
+    ORDER_QTY = 38
+    ORD_STATUS = 39
+    ORD_TYPE = 40
+    ORIG_CL_ORD_ID = 41
+    PRICE = 44
+    SECURITY_ID = 48
+    SIDE = 54
+    SYMBOL = 55
+    TIME_IN_FORCE = 59
+    TEXT = 58
+    TRANSACT_TIME = 60
+    EX_DESTINATION = 100
+    EXEC_TYPE = 150
+    SECONDARY_ORDER_ID = 198
+    SECURITY_EXCHANGE = 207
+    CL_ORD_LINK_ID = 583
+
+
+def _new_message(msg_type: str) -> fix.Message:
+    message = fix.Message()
+    message.getHeader().setField(Tag.MSG_TYPE, msg_type)
+    return message
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.strftime("%Y%m%d-%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+
+
+def new_order_single(child: ChildPlanned, now: datetime) -> fix.Message:
+    """The NewOrderSingle for a child: LIMIT, IMMEDIATE_OR_CANCEL, CoinAPI symbol id."""
+    message = _new_message("D")
+    message.setField(Tag.CL_ORD_ID, child.child_id)
+    message.setField(Tag.CL_ORD_LINK_ID, child.child_id)
+    message.setField(Tag.EX_DESTINATION, child.exchange)
+    message.setField(Tag.SECURITY_ID, child.symbol_id_coinapi)
+    message.setField(Tag.SECURITY_ID_SOURCE, COINAPI_SYMBOL_SOURCE)
+    message.setField(Tag.SYMBOL, child.symbol_id_coinapi)
+    message.setField(Tag.SIDE, FIX_SIDE[child.side])
+    message.setField(Tag.ORDER_QTY, f"{child.quantity:f}")
+    message.setField(Tag.ORD_TYPE, ORD_TYPE_LIMIT)
+    message.setField(Tag.PRICE, f"{child.price:f}")
+    message.setField(Tag.TIME_IN_FORCE, TIME_IN_FORCE_IOC)
+    message.setField(Tag.TRANSACT_TIME, _timestamp(now))
+    return message
+
+
+def order_status_request(child: ChildOrder) -> fix.Message:
+    """An OrderStatusRequest (35=H) for a child whose fate we do not know."""
+    message = _new_message("H")
+    message.setField(Tag.CL_ORD_ID, child.id)
+    message.setField(Tag.ORDER_ID, child.id)
+    message.setField(Tag.SECURITY_ID, child.symbol_id_coinapi)
+    message.setField(Tag.SECURITY_ID_SOURCE, COINAPI_SYMBOL_SOURCE)
+    message.setField(Tag.SYMBOL, child.symbol_id_coinapi)
+    message.setField(Tag.SIDE, FIX_SIDE[child.side])
+    message.setField(Tag.SECURITY_EXCHANGE, child.exchange)
+    return message
+
+
+def _text(message: fix.Message, tag: int) -> str | None:
+    return message.getField(tag) if message.isSetField(tag) else None
+
+
+def _decimal(message: fix.Message, tag: int) -> Decimal | None:
+    value = _text(message, tag)
+    if value is None:
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"tag {tag} holds {value!r}, not a number") from None
+    return number if number.is_finite() else None
+
+
+def execution_report(message: fix.Message) -> ChildReport | None:
+    """The report an ExecutionReport carries, or None for other messages or foreign orders."""
+    if message.getHeader().getField(Tag.MSG_TYPE) != "8":
+        return None
+    child_id = (
+        _text(message, Tag.ORDER_ID)
+        or _text(message, Tag.ORIG_CL_ORD_ID)
+        or _text(message, Tag.CL_ORD_ID)
+    )
+    status = ORD_STATUS.get(message.getField(Tag.ORD_STATUS))
+    if child_id is None or status is None:
+        return None
+    return ChildReport(
+        child_id=child_id,
+        status=status,
+        cum_qty=_decimal(message, Tag.CUM_QTY) or Decimal(0),
+        exec_id=_text(message, Tag.EXEC_ID) or "",
+        avg_px=_decimal(message, Tag.AVG_PX),
+        last_qty=_decimal(message, Tag.LAST_QTY),
+        last_px=_decimal(message, Tag.LAST_PX),
+        venue_order_id=_text(message, Tag.SECONDARY_ORDER_ID),
+        text=_text(message, Tag.TEXT),
+        status_request=_text(message, Tag.EXEC_TYPE) == EXEC_TYPE_ORDER_STATUS,
+    )

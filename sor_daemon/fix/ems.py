@@ -1,0 +1,124 @@
+"""The EMS order session: a quickfix SocketInitiator whose news the engine reads as values.
+
+``EmsGateway`` implements the engine's ``OrderGateway``: it sends child orders and status
+requests with ``Session.sendToTarget`` (thread-safe; it writes the FileStore and the socket), and
+turns logons, logouts and ExecutionReports into ``SessionUp``, ``SessionDown`` and
+``ChildReport`` values on a Trio channel. Sequence numbers and sent messages live in a quickfix
+FileStore under the data directory.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import attrs
+import quickfix as fix
+import structlog
+import trio
+
+from sor_daemon.domain.events import ChildPlanned
+from sor_daemon.domain.smart_order import ChildOrder
+from sor_daemon.engine.ports import GatewayEvent, SessionDown, SessionUp
+from sor_daemon.fix.bridge import TrioBridge
+from sor_daemon.fix.dialect import execution_report, new_order_single, order_status_request
+from sor_daemon.fix.dictionary import write_ems_dictionary
+from sor_daemon.fix.settings import initiator_settings
+
+log = structlog.get_logger(__name__)
+
+
+@attrs.frozen
+class EmsSettings:
+    """Where the EMS listens and how the session behaves (CoinAPI's sample values by default)."""
+
+    host: str = "127.0.0.1"
+    port: int = 3401
+    sender_comp_id: str = "OMS.FIX.CLIENT"
+    target_comp_id: str = "CoinAPI.OEML.FIX"
+    heartbeat_seconds: int = 1
+    reconnect_seconds: int = 1
+    reset_on_logon: bool = True
+
+
+class EmsGateway:
+    """The EMS session as the engine sees it: ``is_up``, ``send_new``, ``request_status``."""
+
+    def __init__(self, settings: EmsSettings, data_dir: Path) -> None:
+        self.settings = settings
+        self._data_dir = data_dir / "fix" / "ems"
+        self._session_id = fix.SessionID(
+            "FIX.4.4", settings.sender_comp_id, settings.target_comp_id
+        )
+        self._up = False
+        self._send_events, self.events = trio.open_memory_channel[GatewayEvent](float("inf"))
+
+    @property
+    def is_up(self) -> bool:
+        """True while the session is logged on (as far as the Trio side has heard)."""
+        return self._up
+
+    def send_new(self, child: ChildPlanned) -> bool:
+        """Send a child order; False when quickfix did not take it."""
+        return self._send(new_order_single(child, datetime.now(UTC)))
+
+    def request_status(self, child: ChildOrder) -> bool:
+        """Ask the EMS where a child order stands (35=H)."""
+        return self._send(order_status_request(child))
+
+    def _send(self, message: fix.Message) -> bool:
+        if not self._up:
+            return False
+        try:
+            return bool(fix.Session.sendToTarget(message, self._session_id))
+        except fix.SessionNotFound:
+            log.error("EMS session not found", session=self._session_id.toString())
+            return False
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Start the initiator, forward its news until cancelled, then log out and stop it."""
+        raw_send, raw_receive = trio.open_memory_channel[object](float("inf"))
+        bridge = TrioBridge(
+            "ems",
+            trio.lowlevel.current_trio_token(),
+            raw_send,
+            translate=execution_report,
+            on_logon=SessionUp,
+            on_logout=SessionDown,
+        )
+        dictionary = write_ems_dictionary(self._data_dir)
+        settings = initiator_settings(
+            self._data_dir,
+            dictionary,
+            host=self.settings.host,
+            port=self.settings.port,
+            sender_comp_id=self.settings.sender_comp_id,
+            target_comp_id=self.settings.target_comp_id,
+            heartbeat_seconds=self.settings.heartbeat_seconds,
+            reconnect_seconds=self.settings.reconnect_seconds,
+            reset_on_logon=self.settings.reset_on_logon,
+        )
+        initiator = fix.SocketInitiator(
+            bridge, fix.FileStoreFactory(settings), settings, fix.FileLogFactory(settings)
+        )
+        await trio.to_thread.run_sync(initiator.start)
+        log.info(
+            "EMS session connecting",
+            host=self.settings.host,
+            port=self.settings.port,
+            sender=self.settings.sender_comp_id,
+            target=self.settings.target_comp_id,
+        )
+        task_status.started()
+        try:
+            async for event in raw_receive:
+                if isinstance(event, SessionUp):
+                    self._up = True
+                elif isinstance(event, SessionDown):
+                    self._up = False
+                self._send_events.send_nowait(event)  # type: ignore[arg-type]
+        finally:
+            self._up = False
+            with trio.CancelScope(shield=True):
+                await trio.to_thread.run_sync(initiator.stop)
+            log.info("EMS session stopped")

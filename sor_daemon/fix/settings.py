@@ -1,0 +1,77 @@
+"""quickfix session settings, written as a settings file in the session's data directory.
+
+quickfix reads its settings from a file; writing one per session under the data directory also
+leaves an operator a record of exactly what the session ran with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import quickfix as fix
+
+
+def write_settings(
+    directory: Path, defaults: Mapping[str, object], sessions: list[Mapping[str, object]]
+) -> fix.SessionSettings:
+    """Write ``session.cfg`` with a [DEFAULT] block and one [SESSION] block each; load it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = ["[DEFAULT]", *_entries(defaults)]
+    for session in sessions:
+        lines += ["", "[SESSION]", *_entries(session)]
+    path = directory / "session.cfg"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return fix.SessionSettings(str(path))
+
+
+def _entries(values: Mapping[str, object]) -> list[str]:
+    return [f"{key}={_text(value)}" for key, value in values.items()]
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "Y" if value else "N"
+    return str(value)
+
+
+def common_defaults(directory: Path, dictionary: Path, *, reset_on_logon: bool) -> dict[str, object]:
+    """Settings every session of ours shares: stores, logs, dictionary, an always-open window."""
+    return {
+        "FileStorePath": directory / "store",
+        "FileLogPath": directory / "log",
+        "StartTime": "00:00:00",
+        "EndTime": "00:00:00",
+        "UseDataDictionary": True,
+        "DataDictionary": dictionary,
+        "ResetOnLogon": reset_on_logon,
+        "ResetOnLogout": reset_on_logon,
+        "ResetOnDisconnect": reset_on_logon,
+        "PersistMessages": True,
+    }
+
+
+def initiator_settings(
+    directory: Path,
+    dictionary: Path,
+    *,
+    host: str,
+    port: int,
+    sender_comp_id: str,
+    target_comp_id: str,
+    heartbeat_seconds: int,
+    reconnect_seconds: int,
+    reset_on_logon: bool,
+) -> fix.SessionSettings:
+    """Settings for one FIX 4.4 initiator session."""
+    defaults = common_defaults(directory, dictionary, reset_on_logon=reset_on_logon)
+    defaults |= {"ConnectionType": "initiator", "ReconnectInterval": reconnect_seconds}
+    session = {
+        "BeginString": "FIX.4.4",
+        "SenderCompID": sender_comp_id,
+        "TargetCompID": target_comp_id,
+        "SocketConnectHost": host,
+        "SocketConnectPort": port,
+        "HeartBtInt": heartbeat_seconds,
+    }
+    return write_settings(directory, defaults, [session])

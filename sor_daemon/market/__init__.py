@@ -1,0 +1,1 @@
+"""Market data: quotes (and later interval volume) for the algorithms and the router."""

@@ -1,0 +1,53 @@
+"""How journal events become rows and back: JSON with exact decimals and tagged by kind.
+
+The journal needs its own converter, separate from the wire's: on the wire a quantity is a JSON
+number, in the journal it must come back as the very Decimal that went in.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+
+import cattrs
+
+from sor_daemon.domain.events import EVENT_TYPES, Event
+from sor_daemon.protocol.periods import Period
+from sor_daemon.protocol.times import format_iso, parse_iso
+
+
+class CorruptRecord(ValueError):
+    """A journal row that cannot be read back as an event."""
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter()
+    converter.register_unstructure_hook(Decimal, str)
+    converter.register_structure_hook(Decimal, lambda value, _: Decimal(value))
+    converter.register_unstructure_hook(datetime, format_iso)
+    converter.register_structure_hook(datetime, lambda value, _: parse_iso(value))
+    converter.register_unstructure_hook(Period, str)
+    converter.register_structure_hook(Period, lambda value, _: Period.parse(value))
+    return converter
+
+
+_CONVERTER = _make_converter()
+_KINDS: dict[str, type] = {kind.__name__: kind for kind in EVENT_TYPES}
+
+
+def encode(event: Event) -> tuple[str, str, str]:
+    """The row for an event: (order id, kind, JSON body)."""
+    body = json.dumps(_CONVERTER.unstructure(event), separators=(",", ":"))
+    return event.order_id, type(event).__name__, body
+
+
+def decode(kind: str, body: str) -> Event:
+    """The event a row holds; raises CorruptRecord if it cannot be read."""
+    event_type = _KINDS.get(kind)
+    if event_type is None:
+        raise CorruptRecord(f"unknown journal record kind {kind!r}")
+    try:
+        return _CONVERTER.structure(json.loads(body), event_type)
+    except (ValueError, cattrs.BaseValidationError) as error:
+        raise CorruptRecord(f"journal record of kind {kind} cannot be read: {error}") from error
