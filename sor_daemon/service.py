@@ -1,4 +1,4 @@
-"""Wiring: the journal, the EMS session, the engine and the API, started in order, under one nursery.
+"""Wiring: the journal, the EMS session, the engine and the API, started in order in one nursery.
 
 On the embedded default the bundled simulator starts first, in the same process, and the EMS
 session connects to it over FIX on loopback exactly as it would to a remote EMS.
@@ -113,7 +113,10 @@ async def run_daemon(
 
 
 async def serve_api(
-    app: object, config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED
+    app: object,
+    config: Config,
+    *,
+    task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve the API with hypercorn's Trio worker; reports the bound addresses once listening."""
     host, port = parse_listen(config.api.listen)

@@ -7,6 +7,8 @@ stalling anyone. Its own Rejects go through the same queue, in order with the fe
 
 from __future__ import annotations
 
+import contextlib
+
 import structlog
 import trio
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -42,10 +44,8 @@ class FeedSocket:
         with self._feed.subscribe() as subscription:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._write, websocket, subscription, nursery.cancel_scope)
-                try:
+                with contextlib.suppress(WebSocketDisconnect):
                     await self._read(websocket, subscription)
-                except WebSocketDisconnect:
-                    pass
                 nursery.cancel_scope.cancel()
         log.info("feed client gone", client=str(websocket.client), dropped=subscription.dropped)
 

@@ -88,7 +88,9 @@ class StatusChanged:
     at: datetime
 
 
-Event = OrderAccepted | ParametersChanged | ChildPlanned | SliceSkipped | ChildReported | StatusChanged
+Event = (
+    OrderAccepted | ParametersChanged | ChildPlanned | SliceSkipped | ChildReported | StatusChanged
+)
 EVENT_TYPES: tuple[type, ...] = (
     OrderAccepted,
     ParametersChanged,

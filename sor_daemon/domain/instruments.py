@@ -61,9 +61,7 @@ def _round_to(value: Decimal, increment: Decimal, rounding: str) -> Decimal:
 
 
 _DECIMAL_FIELDS = ("price_increment", "size_increment", "min_size")
-_TEXT_FIELDS = tuple(
-    f.name for f in attrs.fields(Instrument) if f.name not in _DECIMAL_FIELDS
-)
+_TEXT_FIELDS = tuple(f.name for f in attrs.fields(Instrument) if f.name not in _DECIMAL_FIELDS)
 
 
 @attrs.frozen

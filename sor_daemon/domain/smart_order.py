@@ -374,13 +374,15 @@ class SmartOrder:
 
     def _apply_parameters(self, event: ParametersChanged) -> None:
         self.params = event.params
-        self.schedule = Schedule.plan(self.schedule.anchor, event.params.duration, event.params.interval)
+        self.schedule = Schedule.plan(
+            self.schedule.anchor, event.params.duration, event.params.interval
+        )
         self.next_slice = event.next_slice
         self.parameter_updates.append((event.at, event.params))
 
 
 def _fill_price(child: ChildOrder, event: ChildReported, grown: Decimal) -> Decimal:
-    """LastPx when the report covers exactly this growth; else derived from AvgPx; else the limit."""
+    """LastPx when the report covers this growth, else derived from AvgPx, else the limit."""
     if event.last_px and (event.last_qty is None or event.last_qty == grown):
         return event.last_px
     if event.avg_px:

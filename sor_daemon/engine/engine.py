@@ -117,7 +117,7 @@ class Engine:
         return order
 
     async def change(self, order_id: str, changes: ParameterChanges) -> SmartOrder:
-        """Change a running order's amount, duration or interval; raises ProtocolError if refused."""
+        """Change a running order's amount, duration or interval; ProtocolError if refused."""
         order = self.get(order_id)
         reply = Reply()
         self._deliver(order, Change(changes, reply))
@@ -137,7 +137,9 @@ class Engine:
 
     def _instruments_of(self, order: SmartOrder) -> list[Instrument]:
         params = order.params
-        found = (self.instruments.find(e, params.symbol, params.symbol_type) for e in order.exchanges)
+        found = (
+            self.instruments.find(e, params.symbol, params.symbol_type) for e in order.exchanges
+        )
         return [instrument for instrument in found if instrument is not None]
 
     def _start_runner(self, order: SmartOrder) -> None:

@@ -15,9 +15,9 @@ from sor_daemon.protocol.messages import (
     FillView,
     HistoryTime,
     OrderNewSingleRequest,
+    SmartOrderView,
     StatusChange,
     StatusChangeData,
-    SmartOrderView,
     TradeFill,
     TradeRequest,
 )

@@ -171,7 +171,9 @@ class OrderRunner:
         venues = await self._venue_quotes()
         if not venues:
             self._retry_at = now + self._services.settings.quote_retry
-            await self._set_info("waiting for a usable quote from " + ", ".join(self.order.exchanges))
+            await self._set_info(
+                "waiting for a usable quote from " + ", ".join(self.order.exchanges)
+            )
             return
         self._retry_at = None
         now = self._services.clock.now()

@@ -64,10 +64,10 @@ class TrioBridge(fix.Application):
         except Exception:
             log.exception("FIX event dropped", session=self._name)
 
-    def onCreate(self, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
+    def onCreate(self, sessionID: fix.SessionID) -> None:
         """quickfix made the session."""
 
-    def onLogon(self, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
+    def onLogon(self, sessionID: fix.SessionID) -> None:
         """The session logged on."""
         try:
             log.info("FIX session logged on", session=self._name)
@@ -75,7 +75,7 @@ class TrioBridge(fix.Application):
         except Exception:
             log.exception("onLogon failed", session=self._name)
 
-    def onLogout(self, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
+    def onLogout(self, sessionID: fix.SessionID) -> None:
         """The session logged out or lost its connection."""
         try:
             log.info("FIX session logged out", session=self._name)
@@ -83,13 +83,13 @@ class TrioBridge(fix.Application):
         except Exception:
             log.exception("onLogout failed", session=self._name)
 
-    def toAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
+    def toAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:
         """Administrative messages go out as quickfix builds them."""
 
-    def fromAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
+    def fromAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:
         """Administrative messages need nothing from us."""
 
-    def toApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
+    def toApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
         """Refuse to resend a stale order: a PossDup NewOrderSingle becomes a gap fill."""
         try:
             header = message.getHeader()
@@ -102,13 +102,16 @@ class TrioBridge(fix.Application):
             log.warning("not resending a stale NewOrderSingle", session=self._name)
             raise fix.DoNotSend()
 
-    def fromApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:  # noqa: N802, N803
+    def fromApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
         """Translate an application message and hand it to Trio."""
         try:
             value = self._translate(message)
         except Exception:
-            log.exception("inbound FIX message could not be read", session=self._name,
-                          message=message.toString().replace("\x01", "|"))
+            log.exception(
+                "inbound FIX message could not be read",
+                session=self._name,
+                message=message.toString().replace("\x01", "|"),
+            )
             return
         if value is not None:
             self._deliver(value)

@@ -35,7 +35,9 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def common_defaults(directory: Path, dictionary: Path, *, reset_on_logon: bool) -> dict[str, object]:
+def common_defaults(
+    directory: Path, dictionary: Path, *, reset_on_logon: bool
+) -> dict[str, object]:
     """Settings every session of ours shares: stores, logs, dictionary, an always-open window."""
     return {
         "FileStorePath": directory / "store",

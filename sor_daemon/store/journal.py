@@ -11,7 +11,7 @@ by SQLite on the next open.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 
 import attrs
@@ -22,6 +22,8 @@ from sor_daemon.domain.events import Event
 from sor_daemon.store.records import decode, encode
 
 log = structlog.get_logger(__name__)
+
+RunSync = Callable[..., Awaitable[object]]
 
 SCHEMA_VERSION = 1
 _MIGRATIONS: dict[int, Sequence[str]] = {
@@ -83,8 +85,11 @@ def migrate(connection: sqlite3.Connection) -> None:
 class Journal:
     """Append-only event journal with group commit; replayed in order on start."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, run_sync: RunSync | None = None) -> None:
+        """``run_sync`` runs a commit; by default in a worker thread. Tests on Trio's mock clock
+        pass one that runs inline, because time jumps while a worker thread is busy."""
         self.path = path
+        self._run_sync = run_sync or trio.to_thread.run_sync
         self._connection = open_database(path)
         self._send, self._receive = trio.open_memory_channel[_Pending](float("inf"))
         self._closed = False
@@ -126,7 +131,7 @@ class Journal:
     async def _commit(self, batch: list[_Pending]) -> None:
         rows = [row for pending in batch for row in pending.rows]
         try:
-            await trio.to_thread.run_sync(self._write, rows)
+            await self._run_sync(self._write, rows)
         except Exception as error:
             log.error("journal write failed", error=str(error), rows=len(rows))
             for pending in batch:

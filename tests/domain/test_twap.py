@@ -47,8 +47,13 @@ def run_to_end(order: SmartOrder) -> list[Decimal]:
 
 @pytest.mark.parametrize(
     ("duration", "interval", "iterations"),
-    [("4SEC", "1SEC", 5), ("1MIN", "5SEC", 13), ("5MIN", "30SEC", 11), ("1DAY", "1HRS", 25),
-     ("10SEC", "3SEC", 4)],
+    [
+        ("4SEC", "1SEC", 5),
+        ("1MIN", "5SEC", 13),
+        ("5MIN", "30SEC", 11),
+        ("1DAY", "1HRS", 25),
+        ("10SEC", "3SEC", 4),
+    ],
 )
 def test_iteration_count_is_duration_over_interval_plus_one(
     duration: str, interval: str, iterations: int
@@ -175,8 +180,7 @@ def test_fills_are_derived_from_cumqty_and_avgpx_when_lastpx_is_missing() -> Non
     other = new_order(order_id="order-2")
     [child2] = other.plan_slice(START, deribit(), TOLERANCE)  # type: ignore[misc]
     other.apply(child2)
-    lean = no_price.__class__(child_id=child2.child_id, status=no_price.status,
-                              cum_qty=Decimal(2))
+    lean = no_price.__class__(child_id=child2.child_id, status=no_price.status, cum_qty=Decimal(2))
     booked = other.apply(other.interpret(lean, START))  # type: ignore[arg-type]
     assert booked is not None and booked.price == child2.price
 
@@ -211,7 +215,9 @@ def test_three_rejected_children_in_a_row_fail_the_order() -> None:
         order.apply(child)
         rejected = fill_report(child, "0")
         rejected = rejected.__class__(
-            child_id=child.child_id, status=rejected.status.REJECTED, cum_qty=Decimal(0),
+            child_id=child.child_id,
+            status=rejected.status.REJECTED,
+            cum_qty=Decimal(0),
             text="insufficient funds",
         )
         order.apply(order.interpret(rejected, now))  # type: ignore[arg-type]

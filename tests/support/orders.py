@@ -48,11 +48,11 @@ def new_order(
     )
 
 
-def quote(
-    bid: str = "66370", ask: str = "66371", size: str = "50", at: datetime = START
-) -> Quote:
+def quote(bid: str = "66370", ask: str = "66371", size: str = "50", at: datetime = START) -> Quote:
     """A top of book on DERIBIT's BTC perpetual."""
-    return Quote("DERIBIT_PERP_BTC_USD", Decimal(bid), Decimal(size), Decimal(ask), Decimal(size), at)
+    return Quote(
+        "DERIBIT_PERP_BTC_USD", Decimal(bid), Decimal(size), Decimal(ask), Decimal(size), at
+    )
 
 
 def deribit(at: datetime = START) -> list[VenueQuote]:
@@ -60,8 +60,13 @@ def deribit(at: datetime = START) -> list[VenueQuote]:
     return [VenueQuote(DERIBIT_BTC, quote(at=at))]
 
 
-def fill_report(child: ChildPlanned, qty: str | Decimal | None = None, *, lean: bool = False,
-                status: ChildStatus | None = None) -> ChildReport:
+def fill_report(
+    child: ChildPlanned,
+    qty: str | Decimal | None = None,
+    *,
+    lean: bool = False,
+    status: ChildStatus | None = None,
+) -> ChildReport:
     """The venue's report filling ``qty`` (default: all) of a child at its limit price."""
     cum = child.quantity if qty is None else Decimal(qty)
     final = status or (ChildStatus.FILLED if cum == child.quantity else ChildStatus.CANCELED)

@@ -1,0 +1,261 @@
+"""The simulator's FIX end: a quickfix acceptor speaking CoinAPI's EMS dialect.
+
+``EmsApplication`` turns each request into a frozen value inside the callback, asks the
+``SimulatedExchange`` for the answer and sends it with ``Session.sendToTarget``. One dispatch
+lock makes "compute the reports, send them" atomic, so the reports of one order leave in the
+order they happened even though requests (quickfix's connection thread) and market steps (the
+ticker's thread) race. The lock is never taken inside a callback quickfix makes while holding
+its own session lock (``toApp``, ``toAdmin``, ``onLogout``), so the two cannot deadlock.
+
+The acceptor is a ``ThreadedSocketAcceptor`` (one thread per connection, callbacks in order):
+the plain ``SocketAcceptor`` of quickfix 1.16 closes its server socket from the thread calling
+``stop`` while its own thread closes and deletes it too, a race that now and then segfaults.
+
+Every callback body is wrapped: an exception escaping ``onCreate``, ``onLogon``, ``onLogout`` or
+``toAdmin`` kills the process. Only the exceptions quickfix turns into FIX rejects are let
+through (``UnsupportedMessageType`` becomes a BusinessMessageReject).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import quickfix as fix
+import structlog
+
+from sor_daemon.fix.dictionary import write_ems_dictionary
+from sor_daemon.sim.exchange import SimulatedExchange
+from sor_daemon.sim.fixcodec import (
+    NEW_ORDER_SINGLE,
+    ORDER_CANCEL_REQUEST,
+    ORDER_MASS_CANCEL_REQUEST,
+    ORDER_STATUS_REQUEST,
+    encode,
+    parse_cancel,
+    parse_mass_cancel,
+    parse_new_order,
+    parse_status,
+)
+from sor_daemon.sim.orders import ExecType, ExecutionReport, Outbound
+from sor_daemon.sim.settings import SimulatorSettings
+
+BEGIN_STRING = "FIX.4.4"
+SESSION_SETTINGS_FILE_NAME = "ems-acceptor.cfg"
+
+log = structlog.get_logger(__name__)
+
+_PASSED_TO_ENGINE = (
+    fix.FieldNotFound,
+    fix.IncorrectDataFormat,
+    fix.IncorrectTagValue,
+    fix.UnsupportedMessageType,
+)
+
+
+class AcceptorStartError(RuntimeError):
+    """The FIX acceptor could not start (most often: its port is in use)."""
+
+
+class EmsApplication(fix.Application):
+    """The quickfix Application of the simulated EMS."""
+
+    def __init__(
+        self,
+        exchange: SimulatedExchange,
+        session_id: fix.SessionID,
+        *,
+        lean_reports: bool,
+        answer_status_requests: bool,
+    ) -> None:
+        super().__init__()
+        self._exchange = exchange
+        self._session_id = session_id
+        self._lean_reports = lean_reports
+        self._answer_status_requests = answer_status_requests
+        self._dispatch_lock = threading.Lock()
+        self._handlers: dict[str, Callable[[fix.Message], None]] = {
+            NEW_ORDER_SINGLE: self._on_new_order,
+            ORDER_CANCEL_REQUEST: self._on_cancel,
+            ORDER_MASS_CANCEL_REQUEST: self._on_mass_cancel,
+            ORDER_STATUS_REQUEST: self._on_status,
+        }
+
+    def tick(self) -> None:
+        """Step the market to now and send what resting orders did (the ticker calls this)."""
+        try:
+            self._dispatch(self._exchange.advance)
+        except Exception:
+            log.exception("simulator tick failed")
+
+    # -- quickfix callbacks --------------------------------------------------------------------
+
+    def onCreate(self, sessionID: fix.SessionID) -> None:
+        try:
+            log.info("fix session created", session=sessionID.toString())
+        except Exception:
+            log.exception("fix onCreate failed")
+
+    def onLogon(self, sessionID: fix.SessionID) -> None:
+        try:
+            log.info("fix logon", session=sessionID.toString())
+        except Exception:
+            log.exception("fix onLogon failed")
+
+    def onLogout(self, sessionID: fix.SessionID) -> None:
+        try:
+            log.info("fix logout", session=sessionID.toString())
+        except Exception:
+            log.exception("fix onLogout failed")
+
+    def toAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:
+        """Nothing to add: the Logon carries no credentials in this dialect."""
+
+    def fromAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:
+        """Session-level messages need nothing from the simulator."""
+
+    def toApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
+        """Reports go out as built; a resend of a stored report is harmless."""
+
+    def fromApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
+        try:
+            msg_type = message.getHeader().getField(35)
+            handler = self._handlers.get(msg_type)
+            if handler is None:
+                log.info("fix message type not supported", msg_type=msg_type)
+                raise fix.UnsupportedMessageType()
+            handler(message)
+        except _PASSED_TO_ENGINE:
+            raise
+        except Exception:
+            log.exception("fix request failed", message=message.toString().replace("\x01", "|"))
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def _on_new_order(self, message: fix.Message) -> None:
+        request = parse_new_order(message)
+        log.debug("fix new order", cl_ord_id=request.client_order_id, exchange=request.exchange)
+        self._dispatch(lambda now: self._exchange.submit(request, now))
+
+    def _on_cancel(self, message: fix.Message) -> None:
+        request = parse_cancel(message)
+        log.debug("fix cancel", cl_ord_id=request.request_id, orig=request.orig_client_order_id)
+        self._dispatch(lambda now: self._exchange.cancel(request, now))
+
+    def _on_mass_cancel(self, message: fix.Message) -> None:
+        request = parse_mass_cancel(message)
+        log.debug("fix mass cancel", cl_ord_id=request.request_id, exchange=request.exchange)
+        self._dispatch(lambda now: self._exchange.mass_cancel(request, now))
+
+    def _on_status(self, message: fix.Message) -> None:
+        request = parse_status(message)
+        if not self._answer_status_requests:
+            log.info("fix status request ignored", cl_ord_id=request.client_order_id)
+            return
+        self._dispatch(lambda now: self._exchange.status(request, now))
+
+    # -- answers -------------------------------------------------------------------------------
+
+    def _dispatch(self, action: Callable[[datetime], list[Outbound]]) -> None:
+        with self._dispatch_lock:
+            for item in action(datetime.now(UTC)):
+                self._send(item)
+
+    def _send(self, item: Outbound) -> None:
+        if isinstance(item, ExecutionReport) and item.exec_type is ExecType.REJECTED:
+            log.info("fix order rejected", cl_ord_id=item.client_order_id, text=item.text)
+        try:
+            sent = fix.Session.sendToTarget(encode(item, lean=self._lean_reports), self._session_id)
+        except fix.SessionNotFound:
+            log.warning("fix session not found", session=self._session_id.toString())
+            return
+        if not sent:
+            log.debug("fix message stored, not sent: the client is not logged on")
+
+
+class EmsAcceptor:
+    """The acceptor from session settings to stop; ``start`` and ``stop`` block."""
+
+    def __init__(self, settings: SimulatorSettings, exchange: SimulatedExchange, port: int):
+        dictionary = write_ems_dictionary(settings.data_dir)
+        path = write_session_settings(settings, port=port, dictionary=dictionary)
+        self.port = port
+        self.session_id = fix.SessionID(
+            BEGIN_STRING, settings.sender_comp_id, settings.target_comp_id
+        )
+        self.application = EmsApplication(
+            exchange,
+            self.session_id,
+            lean_reports=settings.lean_reports,
+            answer_status_requests=settings.answer_status_requests,
+        )
+        self._session_settings = fix.SessionSettings(str(path))
+        self._store_factory = fix.FileStoreFactory(self._session_settings)
+        self._log_factory = fix.FileLogFactory(self._session_settings)
+        self._acceptor = fix.ThreadedSocketAcceptor(
+            self.application, self._store_factory, self._session_settings, self._log_factory
+        )
+
+    def start(self) -> None:
+        """Bind the port and accept logons (quickfix runs its own threads).
+
+        If binding fails the acceptor is freed at once, for the reason ``stop`` gives, and
+        ``AcceptorStartError`` is raised. quickfix's own exception is not chained to it: its
+        traceback would keep the acceptor alive until the garbage collector runs.
+        """
+        try:
+            self._acceptor.start()
+        except (fix.ConfigError, fix.RuntimeError) as error:
+            problem = str(error)
+        else:
+            return
+        del self._acceptor
+        raise AcceptorStartError(f"the FIX acceptor cannot start on port {self.port}: {problem}")
+
+    def stop(self) -> None:
+        """Log out the client, close the port and free quickfix's sessions; call it once.
+
+        Blocks up to quickfix's logout timeout. quickfix registers sessions process-wide by
+        SessionID and a session's destructor drops the registration of that id, so an acceptor
+        left for the garbage collector would later unregister a newer simulator's session of
+        the same comp ids; freeing it here, while its factories still live, prevents that.
+        """
+        self._acceptor.stop()
+        del self._acceptor
+
+
+def write_session_settings(settings: SimulatorSettings, *, port: int, dictionary: Path) -> Path:
+    """Write the acceptor's quickfix session settings into the data dir; return the path."""
+    data_dir = settings.data_dir
+    lines = [
+        "[DEFAULT]",
+        "ConnectionType=acceptor",
+        f"SocketAcceptPort={port}",
+        "SocketReuseAddress=Y",
+        "SocketNodelay=Y",
+        "StartTime=00:00:00",
+        "EndTime=00:00:00",
+        "UseDataDictionary=Y",
+        f"DataDictionary={dictionary}",
+        f"FileStorePath={data_dir / 'fix-store'}",
+        f"FileLogPath={data_dir / 'fix-log'}",
+        f"ResetOnLogon={_yes_no(settings.reset_on_logon)}",
+        f"ResetOnLogout={_yes_no(settings.reset_on_logout)}",
+        f"ResetOnDisconnect={_yes_no(settings.reset_on_disconnect)}",
+        "",
+        "[SESSION]",
+        f"BeginString={BEGIN_STRING}",
+        f"SenderCompID={settings.sender_comp_id}",
+        f"TargetCompID={settings.target_comp_id}",
+        "",
+    ]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / SESSION_SETTINGS_FILE_NAME
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def _yes_no(flag: bool) -> str:
+    return "Y" if flag else "N"

@@ -1,0 +1,201 @@
+"""CoinAPI's EMS FIX 4.4 dialect, seen from the EMS: requests in, reports out.
+
+``parse_*`` turn a borrowed quickfix ``Message`` into a frozen request value inside the callback
+(no quickfix object outlives it); ``encode`` builds the quickfix ``Message`` of an outbound value
+with ``setField`` (1.16 message classes take no field arguments). Every field set is one the
+dialect's data dictionary allows in that message, so a validating client accepts it. Decimals
+are written plainly (no exponent, no float noise); times as FIX UTCTimestamps in milliseconds.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import quickfix as fix
+
+from sor_daemon.sim.orders import (
+    CancelReject,
+    CancelRequest,
+    ExecutionReport,
+    MassCancelReport,
+    MassCancelRequest,
+    NewOrderRequest,
+    Outbound,
+    StatusRequest,
+)
+
+NEW_ORDER_SINGLE = "D"
+ORDER_CANCEL_REQUEST = "F"
+ORDER_MASS_CANCEL_REQUEST = "q"
+ORDER_STATUS_REQUEST = "H"
+
+_LIMIT = "2"
+_CANCEL_REQUEST = "1"
+_TOO_LATE_TO_CANCEL = "0"
+_UNKNOWN_ORDER = "1"
+_MASS_CANCEL_REJECTED = "0"
+_MASS_CANCEL_OTHER_REASON = "99"
+
+
+def parse_new_order(message: fix.Message) -> NewOrderRequest:
+    """A NewOrderSingle (35=D) as the dialect sends it."""
+    expire = _get(message, 126)
+    return NewOrderRequest(
+        client_order_id=message.getField(11),
+        exchange=_get(message, 100) or _get(message, 207),
+        security_id=_get(message, 48),
+        security_id_source=_get(message, 22),
+        symbol=_get(message, 55),
+        ord_type=_get(message, 40),
+        side=message.getField(54),
+        price=_get(message, 44),
+        quantity=_get(message, 38),
+        time_in_force=_get(message, 59),
+        expire_time=_parse_timestamp(expire, 126) if expire is not None else None,
+    )
+
+
+def parse_cancel(message: fix.Message) -> CancelRequest:
+    """An OrderCancelRequest (35=F): 41 and/or 37 name the order, 207 its venue."""
+    return CancelRequest(
+        request_id=message.getField(11),
+        orig_client_order_id=_get(message, 41),
+        order_id=_get(message, 37),
+        exchange=_get(message, 207),
+        side=_get(message, 54),
+    )
+
+
+def parse_mass_cancel(message: fix.Message) -> MassCancelRequest:
+    """An OrderMassCancelRequest (35=q)."""
+    return MassCancelRequest(
+        request_id=message.getField(11),
+        request_type=message.getField(530),
+        exchange=_get(message, 207),
+    )
+
+
+def parse_status(message: fix.Message) -> StatusRequest:
+    """An OrderStatusRequest (35=H): 11 and/or 37 name the order."""
+    return StatusRequest(
+        client_order_id=_get(message, 11),
+        order_id=_get(message, 37),
+        exchange=_get(message, 207),
+        side=_get(message, 54),
+        status_request_id=_get(message, 790),
+    )
+
+
+def encode(item: Outbound, *, lean: bool) -> fix.Message:
+    """The FIX message of an outbound value; ``lean`` leaves out 31, 32 and 6 of reports."""
+    if isinstance(item, ExecutionReport):
+        return _execution_report(item, lean=lean)
+    if isinstance(item, CancelReject):
+        return _cancel_reject(item)
+    return _mass_cancel_report(item)
+
+
+def plain(number: Decimal) -> str:
+    """``60000.5``, ``0.001``, ``100``: a decimal without exponent or trailing zeros."""
+    return format(number.normalize(), "f")
+
+
+def format_timestamp(moment: datetime) -> str:
+    """A FIX UTCTimestamp with milliseconds: ``20240724-09:42:14.906``."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y%m%d-%H:%M:%S.") + f"{utc.microsecond // 1000:03d}"
+
+
+def _execution_report(report: ExecutionReport, *, lean: bool) -> fix.Message:
+    message = _message("8")
+    message.setField(37, report.client_order_id)
+    message.setField(11, report.request_id)
+    _set(message, 41, report.orig_client_order_id)
+    _set(message, 198, report.exchange_order_id)
+    message.setField(17, report.exec_id)
+    message.setField(150, report.exec_type.value)
+    message.setField(39, report.status.value)
+    _set(message, 103, report.reject_reason.value if report.reject_reason else None)
+    if report.security_id is not None:
+        message.setField(48, report.security_id)
+        _set(message, 22, report.security_id_source)
+    _set(message, 55, report.symbol)
+    _set(message, 207, report.exchange)
+    message.setField(54, report.side)
+    _set(message, 38, _number(report.quantity))
+    message.setField(40, _LIMIT)
+    _set(message, 44, _number(report.price))
+    _set(message, 59, report.time_in_force)
+    _set(message, 126, format_timestamp(report.expire_time) if report.expire_time else None)
+    message.setField(14, plain(report.cum_qty))
+    message.setField(151, plain(report.leaves_qty))
+    if not lean:
+        message.setField(6, plain(report.avg_px))
+        _set(message, 32, _number(report.last_qty))
+        _set(message, 31, _number(report.last_px))
+    message.setField(60, format_timestamp(report.transact_time))
+    _set(message, 58, report.text)
+    _set(message, 790, report.status_request_id)
+    return message
+
+
+def _cancel_reject(reject: CancelReject) -> fix.Message:
+    message = _message("9")
+    message.setField(37, reject.order_id)
+    message.setField(11, reject.request_id)
+    message.setField(41, reject.orig_client_order_id)
+    message.setField(39, reject.status.value)
+    message.setField(434, _CANCEL_REQUEST)
+    message.setField(102, _TOO_LATE_TO_CANCEL if reject.too_late else _UNKNOWN_ORDER)
+    message.setField(58, reject.text)
+    message.setField(60, format_timestamp(reject.transact_time))
+    return message
+
+
+def _mass_cancel_report(report: MassCancelReport) -> fix.Message:
+    message = _message("r")
+    message.setField(11, report.request_id)
+    message.setField(37, report.request_id)
+    message.setField(530, report.request_type)
+    message.setField(531, report.request_type if report.accepted else _MASS_CANCEL_REJECTED)
+    if not report.accepted:
+        message.setField(532, _MASS_CANCEL_OTHER_REASON)
+    message.setField(533, str(report.affected))
+    _set(message, 207, report.exchange)
+    message.setField(60, format_timestamp(report.transact_time))
+    _set(message, 58, report.text)
+    return message
+
+
+def _message(msg_type: str) -> fix.Message:
+    message = fix.Message()
+    message.getHeader().setField(35, msg_type)
+    return message
+
+
+def _set(message: fix.Message, tag: int, value: str | None) -> None:
+    if value is not None:
+        message.setField(tag, value)
+
+
+def _number(number: Decimal | None) -> str | None:
+    return plain(number) if number is not None else None
+
+
+def _get(message: fix.Message, tag: int) -> str | None:
+    return message.getField(tag) if message.isSetField(tag) else None
+
+
+def _parse_timestamp(text: str, tag: int) -> datetime:
+    """A FIX UTCTimestamp (``YYYYMMDD-HH:MM:SS`` with up to nine fraction digits)."""
+    whole, _, fraction = text.partition(".")
+    try:
+        moment = datetime.strptime(whole, "%Y%m%d-%H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        raise fix.IncorrectDataFormat(tag, text) from None
+    if fraction:
+        if not fraction.isdigit():
+            raise fix.IncorrectDataFormat(tag, text)
+        moment = moment.replace(microsecond=int(fraction[:6].ljust(6, "0")))
+    return moment

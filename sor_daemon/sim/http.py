@@ -1,0 +1,219 @@
+"""The simulator's HTTP face, in CoinAPI's shapes: EMS account reads and current quotes.
+
+``GET /v1/balances``, ``/v1/positions`` and ``/v1/orders`` (each with an optional
+``exchange_id``) and ``/v1/orders/status/{client_order_id}`` answer as CoinAPI's EMS REST does;
+``GET /v1/quotes/{symbol_id}/current`` as its market data REST does (the daemon prices child
+orders from it). ``GET /v1/sim/executions`` is the simulator's own: what each order executed,
+for tests to compare a daemon's books with. JSON numbers are numbers (integral decimals as
+integers), times ISO 8601 UTC with seven fraction digits. With an API key set, a request
+without the right ``X-CoinAPI-Key`` header gets 401.
+
+The views never step the market (only FIX traffic and the ticker do, since a step can fill
+orders whose reports must go out over FIX); a quote is at most one step old.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from sor_daemon.protocol.times import format_iso
+from sor_daemon.sim.exchange import BalanceView, PositionView, Quote, SimulatedExchange
+from sor_daemon.sim.orders import SimOrder
+
+API_KEY_HEADER = "X-CoinAPI-Key"
+
+
+class DecimalJSONResponse(JSONResponse):
+    """JSON with decimals as numbers and times in CoinAPI's ISO format."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, default=_jsonable, ensure_ascii=False).encode("utf-8")
+
+
+def create_app(exchange: SimulatedExchange, *, api_key: str | None = None) -> Starlette:
+    """The Starlette app over ``exchange``; ``api_key`` makes ``X-CoinAPI-Key`` mandatory."""
+
+    async def balances(request: Request) -> DecimalJSONResponse:
+        views = exchange.balances(request.query_params.get("exchange_id"))
+        return DecimalJSONResponse(_grouped((v.exchange, _balance_json(v)) for v in views))
+
+    async def positions(request: Request) -> DecimalJSONResponse:
+        views = exchange.positions(request.query_params.get("exchange_id"))
+        return DecimalJSONResponse(_grouped((v.exchange, _position_json(v)) for v in views))
+
+    async def orders(request: Request) -> DecimalJSONResponse:
+        open_orders = exchange.open_orders(request.query_params.get("exchange_id"))
+        return DecimalJSONResponse([order_json(order) for order in open_orders])
+
+    async def order_status(request: Request) -> DecimalJSONResponse:
+        client_order_id = request.path_params["client_order_id"]
+        order = exchange.order(client_order_id)
+        if order is None:
+            return _error(404, f"unknown order {client_order_id}")
+        return DecimalJSONResponse(order_json(order))
+
+    async def quote(request: Request) -> DecimalJSONResponse:
+        symbol_id = request.path_params["symbol_id"]
+        current = exchange.quote(symbol_id)
+        if current is None:
+            return _error(404, f"unknown symbol {symbol_id}")
+        return DecimalJSONResponse(_quote_json(current))
+
+    async def executions(request: Request) -> DecimalJSONResponse:
+        return DecimalJSONResponse(
+            {
+                client_order_id: {
+                    "exchange_id": execution.exchange_id,
+                    "symbol_id_coinapi": execution.symbol_id_coinapi,
+                    "side": execution.side.ems_name,
+                    "cum_qty": execution.cum_qty,
+                    "avg_px": execution.avg_px,
+                    "status": execution.status,
+                }
+                for client_order_id, execution in exchange.executions().items()
+            }
+        )
+
+    routes = [
+        Route("/v1/balances", balances),
+        Route("/v1/positions", positions),
+        Route("/v1/orders", orders),
+        Route("/v1/orders/status/{client_order_id}", order_status),
+        Route("/v1/quotes/{symbol_id}/current", quote),
+        Route("/v1/sim/executions", executions),
+    ]
+    middleware = [Middleware(ApiKeyGuard, api_key=api_key)] if api_key else []
+    return Starlette(routes=routes, middleware=middleware)
+
+
+class ApiKeyGuard:
+    """Answers 401 to an HTTP request without the configured ``X-CoinAPI-Key``."""
+
+    def __init__(self, app: ASGIApp, api_key: str) -> None:
+        self._app = app
+        self._api_key = api_key.encode("utf-8")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            presented = Headers(scope=scope).get(API_KEY_HEADER, "").encode("utf-8")
+            if not hmac.compare_digest(presented, self._api_key):
+                reason = "missing" if not presented else "wrong"
+                response = _error(401, f"{reason} API key: send it in the {API_KEY_HEADER} header")
+                await response(scope, receive, send)
+                return
+        await self._app(scope, receive, send)
+
+
+def order_json(order: SimOrder) -> dict[str, Any]:
+    """One order in the shape of CoinAPI's EMS order (the seed's GET /orders element)."""
+    instrument = order.instrument
+    return {
+        "id": order.client_order_id,
+        "client_order_id_format_exchange": order.client_order_id,
+        "exchange_order_id": order.exchange_order_id,
+        "amount_open": order.leaves_qty,
+        "amount_filled": order.cum_qty,
+        "status": order.status.ems_name,
+        "status_history": [[status, moment] for status, moment in order.history],
+        "error_message": None,
+        "fills": [
+            {"time": fill.time, "price": fill.price, "amount": fill.quantity}
+            for fill in order.fills
+        ],
+        "exchange_id": instrument.exchange,
+        "client_order_id": order.client_order_id,
+        "symbol_id_exchange": instrument.symbol_id_exchange,
+        "symbol_id_coinapi": instrument.symbol_id_coinapi,
+        "amount_order": order.quantity,
+        "price": order.price,
+        "avg_px": order.avg_px,
+        "side": order.side.ems_name,
+        "order_type": "LIMIT",
+        "time_in_force": order.time_in_force.ems_name,
+        "expire_time": order.expire_time,
+        "exec_inst": [],
+    }
+
+
+def _balance_json(view: BalanceView) -> dict[str, Any]:
+    balance = view.balance
+    return {
+        "id": view.asset,
+        "asset_id_exchange": view.asset,
+        "asset_id_coinapi": view.asset,
+        "balance": balance.balance,
+        "available": balance.available,
+        "locked": balance.locked,
+        "traded": balance.traded,
+        "last_updated_by": "EXCHANGE",
+        "rate_usd": view.rate_usd,
+    }
+
+
+def _position_json(view: PositionView) -> dict[str, Any]:
+    position = view.position
+    instrument = position.instrument
+    raw = {
+        "symbol": instrument.symbol_id_exchange,
+        "quantity": format(position.quantity, "f"),
+        "avg_entry_price": format(position.avg_entry_price, "f"),
+        "source": "sor-daemon simulator",
+    }
+    return {
+        "id": instrument.symbol_id_exchange,
+        "symbol_id_exchange": instrument.symbol_id_exchange,
+        "symbol_id_coinapi": instrument.symbol_id_coinapi,
+        "avg_entry_price": position.avg_entry_price,
+        "quantity": abs(position.quantity),
+        "side": position.side.ems_name,
+        "unrealized_pnl": view.unrealized_pnl,
+        "leverage": 1,
+        "cross_margin": False,
+        "liquidation_price": None,
+        "raw_data": json.dumps(raw),
+    }
+
+
+def _quote_json(quote: Quote) -> dict[str, Any]:
+    return {
+        "symbol_id": quote.instrument.symbol_id_coinapi,
+        "time_exchange": quote.time,
+        "time_coinapi": quote.time,
+        "ask_price": quote.ask.price if quote.ask else None,
+        "ask_size": quote.ask.size if quote.ask else None,
+        "bid_price": quote.bid.price if quote.bid else None,
+        "bid_size": quote.bid.size if quote.bid else None,
+    }
+
+
+def _grouped(rows: Iterable[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """CoinAPI's grouping: one ``{"exchange_id", "data"}`` per venue."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for exchange, element in rows:
+        groups.setdefault(exchange, []).append(element)
+    return [{"exchange_id": exchange, "data": data} for exchange, data in groups.items()]
+
+
+def _error(status: int, message: str) -> DecimalJSONResponse:
+    return DecimalJSONResponse({"error": message}, status_code=status)
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime):
+        return format_iso(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

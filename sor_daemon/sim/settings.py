@@ -1,0 +1,209 @@
+"""What the simulator is told: its network ends, its FIX identity, its fault modes and its market.
+
+``SimulatorSettings`` is the one object ``serve_simulator`` takes. ``MarketParameters`` describes
+the simulated market (the walk of every underlying, each venue's book shape, the initial account
+balances); ``sor_daemon/data/simulator.toml`` ships the default, parsed by
+``MarketParameters.from_toml``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from sor_daemon.data import read_text
+from sor_daemon.domain.instruments import InstrumentTable
+
+
+class SimulatorConfigError(ValueError):
+    """The simulator's market parameters are wrong; the message says where."""
+
+
+@attrs.frozen
+class UnderlyingParameters:
+    """The random walk one base asset follows."""
+
+    base: str
+    reference_price: Decimal
+    volatility_bps: Decimal
+    level_size: Decimal
+
+
+@attrs.frozen
+class VenueParameters:
+    """How one venue quotes every underlying: where, how wide, how deep."""
+
+    offset_bps: Decimal
+    spread_bps: Decimal
+    level_gap_bps: Decimal
+    depth: Decimal
+
+
+@attrs.frozen
+class MarketParameters:
+    """The whole simulated market; see ``sor_daemon/data/simulator.toml`` for each knob."""
+
+    step: timedelta
+    levels: int
+    size_growth: Decimal
+    max_catch_up_steps: int
+    underlyings: dict[str, UnderlyingParameters]
+    venues: dict[str, VenueParameters]
+    default_venue: VenueParameters
+    initial_balances: dict[str, Decimal]
+
+    @classmethod
+    def from_toml(cls, text: str) -> MarketParameters:
+        """Parse a document shaped like ``sor_daemon/data/simulator.toml``."""
+        try:
+            document = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise SimulatorConfigError(
+                f"the market parameters are not valid TOML: {error}"
+            ) from None
+        market = _table(document, "market")
+        underlyings = {}
+        for index, entry in enumerate(_list(document, "underlying")):
+            where = f"underlying #{index + 1}"
+            base = str(_get(entry, "base", where)).upper()
+            underlyings[base] = UnderlyingParameters(
+                base=base,
+                reference_price=_positive(entry, "reference_price", where),
+                volatility_bps=_decimal(entry, "volatility_bps", where),
+                level_size=_positive(entry, "level_size", where),
+            )
+        venues = {}
+        for index, entry in enumerate(_list(document, "venue")):
+            where = f"venue #{index + 1}"
+            venues[str(_get(entry, "exchange", where)).upper()] = _venue(entry, where)
+        initial = _table(document, "initial_balances")
+        balances = {
+            asset.upper(): _decimal(initial, asset, "initial_balances") for asset in initial
+        }
+        return cls(
+            step=timedelta(milliseconds=_positive_int(market, "step_ms", "market")),
+            levels=_positive_int(market, "levels", "market"),
+            size_growth=_decimal(market, "size_growth", "market"),
+            max_catch_up_steps=_positive_int(market, "max_catch_up_steps", "market"),
+            underlyings=underlyings,
+            venues=venues,
+            default_venue=_venue(_table(document, "default_venue"), "default_venue"),
+            initial_balances=balances,
+        )
+
+    def venue(self, exchange: str) -> VenueParameters:
+        """The parameters of one venue, or the defaults when it has none of its own."""
+        return self.venues.get(exchange.upper(), self.default_venue)
+
+    def check_covers(self, instruments: InstrumentTable) -> None:
+        """Fail early when an instrument's base asset has no walk to follow."""
+        missing = sorted({i.base for i in instruments} - set(self.underlyings))
+        if missing:
+            raise SimulatorConfigError(
+                f"the market parameters have no [[underlying]] for {', '.join(missing)}; "
+                "add a reference price for each"
+            )
+
+
+def default_instruments() -> InstrumentTable:
+    """The instrument table shipped with the package."""
+    return InstrumentTable.from_toml(read_text("instruments.toml"))
+
+
+def default_market() -> MarketParameters:
+    """The market parameters shipped with the package."""
+    return MarketParameters.from_toml(read_text("simulator.toml"))
+
+
+@attrs.frozen
+class SimulatorSettings:
+    """Everything ``serve_simulator`` needs.
+
+    Port 0 picks a free port. ``data_dir`` receives the FIX session settings, the dialect's data
+    dictionary, the FileStore and the FileLog. ``lean_reports`` leaves LastQty, LastPx and AvgPx
+    out of every ExecutionReport, as CoinAPI documents them; ``answer_status_requests=False``
+    ignores OrderStatusRequests (a fault mode for recovery tests). ``api_key``, when set, is
+    required in the ``X-CoinAPI-Key`` header of every HTTP request.
+
+    ``host`` is where HTTP binds and what the handle reports for FIX: quickfix 1.16 has no
+    setting for the address its acceptor binds, so the FIX port listens on every interface.
+    Its ``AllowedRemoteAddresses`` is not used either: in 1.16 a refused connection leaves the
+    session registered (or even logged on) behind it. Firewall the port where that matters.
+    quickfix registers sessions process-wide by SessionID, so two simulators in one process
+    need different comp ids.
+    """
+
+    data_dir: Path = attrs.field(converter=Path)
+    host: str = "127.0.0.1"
+    fix_port: int = 3401
+    http_port: int = 3402
+    seed: int = 1
+    sender_comp_id: str = "CoinAPI.OEML.FIX"
+    target_comp_id: str = "OMS.FIX.CLIENT"
+    reset_on_logon: bool = True
+    reset_on_logout: bool = True
+    reset_on_disconnect: bool = True
+    lean_reports: bool = False
+    answer_status_requests: bool = True
+    api_key: str | None = None
+    instruments: InstrumentTable = attrs.field(factory=default_instruments)
+    market: MarketParameters = attrs.field(factory=default_market)
+
+
+def _venue(entry: dict[str, Any], where: str) -> VenueParameters:
+    return VenueParameters(
+        offset_bps=_decimal(entry, "offset_bps", where),
+        spread_bps=_positive(entry, "spread_bps", where),
+        level_gap_bps=_positive(entry, "level_gap_bps", where),
+        depth=_positive(entry, "depth", where),
+    )
+
+
+def _table(document: dict[str, Any], name: str) -> dict[str, Any]:
+    value = document.get(name)
+    if not isinstance(value, dict):
+        raise SimulatorConfigError(f"the market parameters lack a [{name}] table")
+    return value
+
+
+def _list(document: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    value = document.get(name)
+    if not isinstance(value, list) or not all(isinstance(entry, dict) for entry in value):
+        raise SimulatorConfigError(f"the market parameters lack [[{name}]] entries")
+    return value
+
+
+def _get(entry: dict[str, Any], name: str, where: str) -> Any:
+    if name not in entry:
+        raise SimulatorConfigError(f"{where} lacks {name}")
+    return entry[name]
+
+
+def _decimal(entry: dict[str, Any], name: str, where: str) -> Decimal:
+    raw = _get(entry, name, where)
+    try:
+        number = Decimal(str(raw))
+    except InvalidOperation:
+        raise SimulatorConfigError(f"{where}: {name} {raw!r} is not a number") from None
+    if not number.is_finite():
+        raise SimulatorConfigError(f"{where}: {name} must be a finite number")
+    return number
+
+
+def _positive(entry: dict[str, Any], name: str, where: str) -> Decimal:
+    number = _decimal(entry, name, where)
+    if number <= 0:
+        raise SimulatorConfigError(f"{where}: {name} must be positive")
+    return number
+
+
+def _positive_int(entry: dict[str, Any], name: str, where: str) -> int:
+    raw = _get(entry, name, where)
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw <= 0:
+        raise SimulatorConfigError(f"{where}: {name} must be a positive integer")
+    return raw

@@ -1,0 +1,203 @@
+"""The engine on a mock clock: a one-day TWAP in milliseconds, its journal, cancel and update."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+from pathlib import Path
+
+import attrs
+import pytest
+import trio
+import trio.testing
+
+from sor_daemon.domain.events import OrderAccepted
+from sor_daemon.domain.smart_order import SmartOrder
+from sor_daemon.domain.values import OrderStatus
+from sor_daemon.engine.clock import TrioClock
+from sor_daemon.engine.engine import Engine
+from sor_daemon.engine.feed import Feed
+from sor_daemon.engine.ports import GatewayEvent
+from sor_daemon.engine.runner import Services
+from sor_daemon.engine.settings import TradingSettings
+from sor_daemon.protocol.codec import parse_ws_message
+from sor_daemon.protocol.errors import ProtocolError
+from sor_daemon.protocol.messages import NewSmartOrder, ParameterChanges
+from sor_daemon.protocol.periods import Period
+from sor_daemon.store.journal import Journal
+from tests.support.orders import START, TABLE
+from tests.support.paper import PaperVenue, StaticQuotes
+
+
+@pytest.fixture
+def autojump_clock() -> trio.testing.MockClock:
+    return trio.testing.MockClock(autojump_threshold=0)
+
+
+async def run_inline(function: Callable[..., object], *args: object) -> object:
+    """Commit on the Trio thread: under MockClock, time would jump during a worker's commit."""
+    return function(*args)
+
+
+@attrs.define
+class Rig:
+    engine: Engine
+    venue: PaperVenue
+    journal: Journal
+    feed: Feed
+
+
+@pytest.fixture
+async def rig(tmp_path: Path, nursery: trio.Nursery) -> AsyncIterator[Rig]:
+    clock = TrioClock(START)
+    send, receive = trio.open_memory_channel[GatewayEvent](float("inf"))
+    venue = PaperVenue(send, clock)
+    journal = Journal(tmp_path / "journal.sqlite", run_sync=run_inline)
+    await nursery.start(journal.run)
+    services = Services(journal, venue, StaticQuotes(clock), Feed(), clock, TradingSettings())
+    engine = Engine(services, TABLE, receive)
+    await nursery.start(engine.run)
+    yield Rig(engine, venue, journal, services.feed)
+
+
+def new(amount: str, duration: str, interval: str, order_id: str = "day-1") -> NewSmartOrder:
+    message = parse_ws_message(
+        json.dumps(
+            {
+                "type": "New",
+                "id": order_id,
+                "algorithm": "TWAP",
+                "exchanges": ["DERIBIT"],
+                "parameters": {
+                    "side": "buy",
+                    "symbol": "BTC-USD",
+                    "symbol_type": "perpetual",
+                    "amount": amount,
+                    "duration": duration,
+                    "interval": interval,
+                },
+            }
+        )
+    )
+    assert isinstance(message, NewSmartOrder)
+    return message
+
+
+async def wait_until_over(order: SmartOrder) -> None:
+    while not order.status.terminal:
+        await trio.sleep(1)
+
+
+def replayed(journal: Journal, order_id: str) -> SmartOrder:
+    order = None
+    for event in journal.replay():
+        if event.order_id != order_id:
+            continue
+        if isinstance(event, OrderAccepted):
+            order = SmartOrder.accept(event)
+        else:
+            assert order is not None
+            order.apply(event)
+    assert order is not None
+    return order
+
+
+async def test_a_one_day_twap_fires_every_slice_on_its_absolute_time(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    with rig.feed.subscribe() as subscription:
+        order = await rig.engine.submit(new("28.9", "1DAY", "5MIN"))
+        await wait_until_over(order)
+        messages = []
+        while True:
+            try:
+                messages.append(json.loads(subscription.messages.receive_nowait()))
+            except trio.WouldBlock:
+                break
+    assert order.status is OrderStatus.COMPLETED
+    assert order.filled == Decimal("28.9")
+    assert len(rig.venue.sent) == 289
+    for index, (child, sent_at) in enumerate(rig.venue.sent):
+        assert child.quantity == Decimal("0.1")
+        assert sent_at == order.schedule.due(index)
+    types = [m["Type"] for m in messages]
+    assert types[0] == "StatusChange" and messages[0]["Data"]["Status"] == "Running"
+    assert types[-1] == "StatusChange" and messages[-1]["Data"]["Status"] == "Completed"
+    assert types.count("TradeRequest") == 289 and types.count("TradeFill") == 289
+    assert messages[-1]["Data"]["TotalFilled"] == pytest.approx(28.9)
+    assert replayed(rig.journal, order.id) == order
+
+
+async def test_cancel_stops_the_schedule_and_is_recorded(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    order = await rig.engine.submit(new("10", "1HRS", "1MIN"))
+    await trio.sleep(10 * 60 + 1)
+    await rig.engine.cancel(order.id)
+    assert order.status is OrderStatus.CANCELLED
+    assert order.status_info == "User requested cancel"
+    filled = order.filled
+    await trio.sleep(3600)
+    assert order.filled == filled < Decimal(10)
+    with pytest.raises(ProtocolError, match="already Cancelled"):
+        await rig.engine.cancel(order.id)
+    with pytest.raises(ProtocolError) as unknown:
+        await rig.engine.cancel("no-such-order")
+    assert unknown.value.reason == "ORDER_ID_NOT_FOUND"
+    assert replayed(rig.journal, order.id) == order
+
+
+async def test_an_update_replans_the_rest_of_the_schedule(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    order = await rig.engine.submit(new("6", "10MIN", "1MIN"))
+    await trio.sleep(2 * 60 + 1)  # slices 0, 1, 2 traded
+    assert len(order.children) == 3
+    await rig.engine.change(
+        order.id, ParameterChanges(amount=Decimal(20), interval=Period.parse("2MIN"))
+    )
+    await wait_until_over(order)
+    assert order.status is OrderStatus.COMPLETED
+    assert order.filled == Decimal(20)
+    due_after = [sent_at for child, sent_at in rig.venue.sent[3:]]
+    assert [(t - START).total_seconds() for t in due_after] == [240, 360, 480, 600]
+    assert len(order.parameter_updates) == 1
+    with pytest.raises(ProtocolError, match="already Completed"):
+        await rig.engine.change(order.id, ParameterChanges(amount=Decimal(30)))
+    assert replayed(rig.journal, order.id) == order
+
+
+async def test_refused_updates_change_nothing(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    order = await rig.engine.submit(new("10", "10MIN", "1MIN"))
+    await trio.sleep(3 * 60 + 1)
+    before = attrs.evolve(order.params)
+    with pytest.raises(ProtocolError, match="below"):
+        await rig.engine.change(order.id, ParameterChanges(amount=Decimal("0.5")))
+    with pytest.raises(ProtocolError, match="longer than duration"):
+        await rig.engine.change(order.id, ParameterChanges(interval=Period.parse("1HRS")))
+    with pytest.raises(ProtocolError, match="ends before now"):
+        await rig.engine.change(order.id, ParameterChanges(duration=Period.parse("2MIN")))
+    assert order.params == before
+    assert order.parameter_updates == []
+
+
+async def test_rejected_children_fail_the_order_with_the_ems_reason(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    rig.venue.reject_with = "insufficient funds"
+    order = await rig.engine.submit(new("10", "10MIN", "1MIN"))
+    await wait_until_over(order)
+    assert order.status is OrderStatus.FAILED
+    assert "insufficient funds" in (order.status_info or "")
+    assert len(rig.venue.sent) == 3
+
+
+async def test_a_duplicate_client_id_is_refused(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    await rig.engine.submit(new("10", "10MIN", "1MIN", order_id="same"))
+    with pytest.raises(ProtocolError, match="exists"):
+        await rig.engine.submit(new("10", "10MIN", "1MIN", order_id="same"))

@@ -1,0 +1,1 @@
+"""Tests of the bundled EMS and market simulator (``sor_daemon.sim``)."""

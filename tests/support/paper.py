@@ -1,0 +1,66 @@
+"""An in-Trio venue for driving the engine under MockClock.
+
+Real FIX timers cannot follow a mock clock, so long schedules are tested against this venue: it
+fills every child in full at its limit price (or rejects it, when told to) and quotes a fixed
+book. The real FIX path is tested against the bundled simulator on the real clock.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import trio
+
+from sor_daemon.domain.events import ChildPlanned
+from sor_daemon.domain.instruments import Instrument
+from sor_daemon.domain.smart_order import ChildOrder
+from sor_daemon.domain.values import ChildReport, ChildStatus, Quote
+from sor_daemon.engine.clock import Clock
+from sor_daemon.engine.ports import GatewayEvent
+
+
+class PaperVenue:
+    """Implements OrderGateway: every child fills in full the moment it is sent."""
+
+    def __init__(self, events: trio.MemorySendChannel[GatewayEvent], clock: Clock) -> None:
+        self._events = events
+        self._clock = clock
+        self.is_up = True
+        self.reject_with: str | None = None
+        self.sent: list[tuple[ChildPlanned, object]] = []
+
+    def send_new(self, child: ChildPlanned) -> bool:
+        self.sent.append((child, self._clock.now()))
+        if self.reject_with is not None:
+            report = ChildReport(
+                child.child_id, ChildStatus.REJECTED, Decimal(0), text=self.reject_with
+            )
+        else:
+            report = ChildReport(
+                child.child_id,
+                ChildStatus.FILLED,
+                child.quantity,
+                avg_px=child.price,
+                last_qty=child.quantity,
+                last_px=child.price,
+            )
+        self._events.send_nowait(report)
+        return True
+
+    def request_status(self, child: ChildOrder) -> bool:
+        return True
+
+
+class StaticQuotes:
+    """Implements QuoteSource: the same fresh book on every venue."""
+
+    def __init__(self, clock: Clock, bid: str = "66370", ask: str = "66371") -> None:
+        self._clock = clock
+        self._bid = Decimal(bid)
+        self._ask = Decimal(ask)
+
+    async def quote(self, instrument: Instrument) -> Quote:
+        size = Decimal(100)
+        return Quote(
+            instrument.symbol_id_coinapi, self._bid, size, self._ask, size, self._clock.now()
+        )
