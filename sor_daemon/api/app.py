@@ -35,7 +35,7 @@ def build_app(engine: Engine, account: AccountSource) -> Starlette:
             Route(f"{PREFIX}/add", rest.add, methods=["POST"]),
             Route(f"{PREFIX}/cancel/{{order_id}}", rest.cancel, methods=["POST"]),
             Route(f"{PREFIX}/update", rest.update, methods=["PUT"]),
-            WebSocketRoute(f"{PREFIX}/ws", FeedSocket(engine, engine.services.feed)),
+            WebSocketRoute(f"{PREFIX}/ws", FeedSocket(engine, engine.services.feed).serve),
             Route("/health", health, methods=["GET"]),
         ]
     )

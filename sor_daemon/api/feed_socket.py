@@ -38,7 +38,8 @@ class FeedSocket:
         self._engine = engine
         self._feed = feed
 
-    async def __call__(self, websocket: WebSocket) -> None:
+    async def serve(self, websocket: WebSocket) -> None:
+        """Serve one connection until the client leaves or is cut off."""
         await websocket.accept()
         log.info("feed client connected", client=str(websocket.client))
         with self._feed.subscribe() as subscription:

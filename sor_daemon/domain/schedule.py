@@ -24,7 +24,7 @@ class Schedule:
 
     @classmethod
     def plan(cls, anchor: datetime, duration: Period, interval: Period) -> Schedule:
-        """The seed's rule: ``iterationCount = duration / interval + 1``, the first slice at once."""
+        """The seed's rule: ``iterationCount = duration / interval + 1``; slice 0 at once."""
         return cls(anchor, interval.timedelta, duration.seconds // interval.seconds + 1)
 
     @property

@@ -1,0 +1,99 @@
+"""The real daemon as a separate process, on its embedded default, for end-to-end tests.
+
+One daemon serves the whole session: it is started with ``sor-daemon run --config`` exactly as a
+user would start it, its readiness is read from ``GET /health``, and it is stopped with SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import attrs
+import httpx
+import pytest
+
+from sor_daemon.sim.service import free_port
+
+STARTUP_LIMIT_SECONDS = 60
+
+
+@attrs.frozen
+class DaemonProcess:
+    """A running daemon: where its API and its embedded simulator's HTTP answer."""
+
+    api_url: str
+    ws_url: str
+    sim_url: str
+    log_path: Path
+
+
+def write_config(directory: Path, api_port: int, sim_http_port: int) -> Path:
+    """A config file for a daemon on the embedded default with known ports."""
+    path = directory / "sor-daemon.toml"
+    path.write_text(
+        f'data_dir = "{directory / "data"}"\n'
+        'log_level = "info"\n'
+        "[api]\n"
+        f'listen = "127.0.0.1:{api_port}"\n'
+        "[simulator]\n"
+        f"http_port = {sim_http_port}\n"
+        "seed = 7\n"
+        "[trading]\n"
+        'price_tolerance_bps = "20"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def wait_until_ready(process: subprocess.Popen[bytes], api_url: str, log_path: Path) -> None:
+    """Poll /health until the EMS session is up; fail with the daemon's log if it never is."""
+    deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the daemon exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            health = httpx.get(f"{api_url}/health", timeout=1).json()
+            if health.get("ems_session") == "up":
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"the daemon did not become ready:\n{log_path.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
+    directory = tmp_path_factory.mktemp("daemon")
+    api_port, sim_port = free_port("127.0.0.1"), free_port("127.0.0.1")
+    config = write_config(directory, api_port, sim_port)
+    log_path = directory / "daemon.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sor_daemon.cli", "run", "--config", str(config)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    api_url = f"http://127.0.0.1:{api_port}"
+    try:
+        wait_until_ready(process, api_url, log_path)
+        yield DaemonProcess(
+            api_url=api_url,
+            ws_url=f"ws://127.0.0.1:{api_port}/v1/sor/ws",
+            sim_url=f"http://127.0.0.1:{sim_port}",
+            log_path=log_path,
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, log_path.read_text()
