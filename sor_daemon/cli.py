@@ -10,15 +10,14 @@ from pathlib import Path
 
 import attrs
 import structlog
+import trio
 
-# quickfix resets SIGINT to the default handler when imported: import it (through the service)
-# before trio.run, so that Trio's signal receiver owns SIGINT and SIGTERM.
+# quickfix (imported through the service) resets SIGINT to the default handler on import; it is
+# imported here, before trio.run, so that Trio's signal receiver owns SIGINT and SIGTERM.
 from sor_daemon.config import Config, ConfigError, load_config, parse_listen
 from sor_daemon.logs import configure_logging
 from sor_daemon.service import run_daemon, simulator_settings
 from sor_daemon.sim.service import serve_simulator
-
-import trio  # isort: skip
 
 log = structlog.get_logger(__name__)
 
@@ -88,8 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = apply_arguments(load_config(args.config), args)
+        config.check()
         config.instruments()
-        config.trading.settings()
     except ConfigError as error:
         parser.exit(2, f"sor-daemon: {error}\n")
     configure_logging(config.log_level)

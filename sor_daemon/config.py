@@ -40,11 +40,7 @@ def parse_listen(text: str) -> tuple[str, int]:
 class ApiConfig:
     """Where REST and the WebSocket feed listen."""
 
-    listen: str = attrs.field(default="127.0.0.1:8080")
-
-    @listen.validator
-    def _check(self, attribute: attrs.Attribute[str], value: str) -> None:
-        parse_listen(value)
+    listen: str = "127.0.0.1:8080"
 
 
 @attrs.frozen
@@ -133,6 +129,15 @@ class Config:
     simulator: SimulatorConfig = SimulatorConfig()
     trading: TradingConfig = TradingConfig()
 
+    def check(self) -> None:
+        """Raise ConfigError for a value that has the right type but cannot be used."""
+        try:
+            parse_listen(self.api.listen)
+        except ConfigError as error:
+            raise ConfigError(f"api.listen: {error}") from None
+        self.trading.settings()
+        _ = self.trading.quote_age
+
     def instruments(self) -> InstrumentTable:
         """The instrument table: the configured file, or the one shipped in the package."""
         try:
@@ -171,6 +176,5 @@ def config_from_dict(document: dict[str, object], source: str = "config") -> Con
         raise ConfigError(f"{source}: {problems}") from None
     except (ValueError, ConfigError) as error:
         raise ConfigError(f"{source}: {error}") from None
-    config.trading.settings()
-    _ = config.trading.quote_age
+    config.check()
     return config

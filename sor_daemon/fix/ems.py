@@ -121,4 +121,8 @@ class EmsGateway:
             self._up = False
             with trio.CancelScope(shield=True):
                 await trio.to_thread.run_sync(initiator.stop)
+            # quickfix keeps a process-wide registry of sessions by SessionID, and a session's
+            # destructor removes its id whoever holds it now: free this one at once, not at
+            # some later garbage collection that could unregister a newer session.
+            del initiator
             log.info("EMS session stopped")
