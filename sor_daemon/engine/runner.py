@@ -160,7 +160,7 @@ class OrderRunner:
                 StatusChanged(
                     self.order.id,
                     OrderStatus.FAILED,
-                    f"the EMS session was down for more than {grace}",
+                    f"the EMS session was down for more than {grace.total_seconds():g} seconds",
                     now,
                 )
             )

@@ -18,7 +18,7 @@ from sor_daemon.domain.values import OrderStatus
 from sor_daemon.engine.clock import TrioClock
 from sor_daemon.engine.engine import Engine
 from sor_daemon.engine.feed import Feed
-from sor_daemon.engine.ports import GatewayEvent
+from sor_daemon.engine.ports import GatewayEvent, SessionDown, SessionUp
 from sor_daemon.engine.runner import Services
 from sor_daemon.engine.settings import TradingSettings
 from sor_daemon.protocol.codec import parse_ws_message
@@ -46,6 +46,7 @@ class Rig:
     venue: PaperVenue
     journal: Journal
     feed: Feed
+    events: trio.MemorySendChannel[GatewayEvent]
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ async def rig(tmp_path: Path, nursery: trio.Nursery) -> AsyncIterator[Rig]:
     services = Services(journal, venue, StaticQuotes(clock), Feed(), clock, TradingSettings())
     engine = Engine(services, TABLE, receive)
     await nursery.start(engine.run)
-    yield Rig(engine, venue, journal, services.feed)
+    yield Rig(engine, venue, journal, services.feed, send)
 
 
 def new(amount: str, duration: str, interval: str, order_id: str = "day-1") -> NewSmartOrder:
@@ -201,3 +202,41 @@ async def test_a_duplicate_client_id_is_refused(
     await rig.engine.submit(new("10", "10MIN", "1MIN", order_id="same"))
     with pytest.raises(ProtocolError, match="exists"):
         await rig.engine.submit(new("10", "10MIN", "1MIN", order_id="same"))
+
+
+async def lose_session(rig: Rig, reason: str = "connection lost") -> None:
+    rig.venue.is_up = False
+    rig.events.send_nowait(SessionDown(reason))
+    await trio.sleep(0.5)
+
+
+async def test_a_lost_ems_session_pauses_the_order_until_it_is_back(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    order = await rig.engine.submit(new("10", "10MIN", "1MIN"))
+    await trio.sleep(61)
+    await lose_session(rig)
+    assert order.status is OrderStatus.RUNNING
+    assert order.status_info == "paused: connection lost"
+    await trio.sleep(25)
+    assert len(rig.venue.sent) == 2
+    rig.venue.is_up = True
+    rig.events.send_nowait(SessionUp())
+    await wait_until_over(order)
+    assert order.status is OrderStatus.COMPLETED
+    assert order.filled == Decimal(10)
+    sent_at = [(at - START).total_seconds() for _, at in rig.venue.sent]
+    assert sent_at == [60 * k for k in range(11)]
+
+
+async def test_a_session_down_past_the_grace_fails_the_order(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    order = await rig.engine.submit(new("10", "10MIN", "1MIN"))
+    await trio.sleep(61)
+    await lose_session(rig)
+    await wait_until_over(order)
+    assert order.status is OrderStatus.FAILED
+    assert order.status_info == "the EMS session was down for more than 30 seconds"
+    assert len(rig.venue.sent) == 2
+    assert replayed(rig.journal, order.id) == order

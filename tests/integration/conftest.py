@@ -6,6 +6,7 @@ user would start it, its readiness is read from ``GET /health``, and it is stopp
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -33,7 +34,7 @@ class DaemonProcess:
     log_path: Path
 
 
-def write_config(directory: Path, api_port: int, sim_http_port: int) -> Path:
+def write_config(directory: Path, api_port: int, sim_http_port: int, extra: str = "") -> Path:
     """A config file for a daemon on the embedded default with known ports."""
     path = directory / "sor-daemon.toml"
     path.write_text(
@@ -44,6 +45,7 @@ def write_config(directory: Path, api_port: int, sim_http_port: int) -> Path:
         "[simulator]\n"
         f"http_port = {sim_http_port}\n"
         "seed = 7\n"
+        f"{extra}\n"
         "[trading]\n"
         'price_tolerance_bps = "20"\n',
         encoding="utf-8",
@@ -67,11 +69,11 @@ def wait_until_ready(process: subprocess.Popen[bytes], api_url: str, log_path: P
     pytest.fail(f"the daemon did not become ready:\n{log_path.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
-    directory = tmp_path_factory.mktemp("daemon")
+@contextlib.contextmanager
+def running_daemon(directory: Path, simulator_options: str = "") -> Iterator[DaemonProcess]:
+    """Start ``sor-daemon run`` as a process, wait until it is ready, stop it with SIGTERM."""
     api_port, sim_port = free_port("127.0.0.1"), free_port("127.0.0.1")
-    config = write_config(directory, api_port, sim_port)
+    config = write_config(directory, api_port, sim_port, simulator_options)
     log_path = directory / "daemon.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -97,3 +99,10 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
             process.kill()
             process.wait()
     assert process.returncode == 0, log_path.read_text()
+
+
+@pytest.fixture(scope="session")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
+    """One daemon on the embedded default for the whole session."""
+    with running_daemon(tmp_path_factory.mktemp("daemon")) as process:
+        yield process
