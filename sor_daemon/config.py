@@ -19,6 +19,7 @@ import cattrs
 from sor_daemon.data import read_text
 from sor_daemon.domain.instruments import InstrumentError, InstrumentTable
 from sor_daemon.engine.settings import TradingSettings
+from sor_daemon.fix.ems import EmsSettings
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.periods import Period
 
@@ -44,17 +45,11 @@ class ApiConfig:
 
 
 @attrs.frozen
-class EmsConfig:
-    """The EMS: embedded (the bundled simulator, in process) or remote (host and port)."""
+class EmsConfig(EmsSettings):
+    """The EMS: embedded (the bundled simulator, in process) or remote (the session's host and
+    port), and its REST API for the account and quotes."""
 
     mode: Literal["embedded", "remote"] = "embedded"
-    host: str = "127.0.0.1"
-    port: int = 3401
-    sender_comp_id: str = "OMS.FIX.CLIENT"
-    target_comp_id: str = "CoinAPI.OEML.FIX"
-    heartbeat_seconds: int = 1
-    reconnect_seconds: int = 1
-    reset_on_logon: bool = True
     rest_url: str = "http://127.0.0.1:3402"
     api_key: str | None = None
 

@@ -20,7 +20,7 @@ from sor_daemon.engine.clock import SystemClock
 from sor_daemon.engine.engine import Engine
 from sor_daemon.engine.feed import Feed
 from sor_daemon.engine.runner import Services
-from sor_daemon.fix.ems import EmsGateway, EmsSettings
+from sor_daemon.fix.ems import EmsGateway
 from sor_daemon.market.rest_quotes import RestQuoteSource
 from sor_daemon.sim.service import serve_simulator
 from sor_daemon.sim.settings import SimulatorSettings
@@ -73,18 +73,7 @@ async def run_daemon(
                 ems_host, ems_port = simulator.fix_host, simulator.fix_port
                 rest_url = simulator.http_url
             await nursery.start(journal.run)
-            gateway = EmsGateway(
-                EmsSettings(
-                    host=ems_host,
-                    port=ems_port,
-                    sender_comp_id=ems.sender_comp_id,
-                    target_comp_id=ems.target_comp_id,
-                    heartbeat_seconds=ems.heartbeat_seconds,
-                    reconnect_seconds=ems.reconnect_seconds,
-                    reset_on_logon=ems.reset_on_logon,
-                ),
-                config.data_dir,
-            )
+            gateway = EmsGateway(attrs.evolve(ems, host=ems_host, port=ems_port), config.data_dir)
             await nursery.start(gateway.run)
             rest = CoinApiRest(rest_url, ems.api_key)
             clock = SystemClock()
