@@ -57,7 +57,11 @@ def open_database(path: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=FULL")
-    migrate(connection)
+    try:
+        migrate(connection)
+    except BaseException:
+        connection.close()
+        raise
     return connection
 
 
@@ -93,6 +97,7 @@ class Journal:
         self._connection = open_database(path)
         self._send, self._receive = trio.open_memory_channel[_Pending](float("inf"))
         self._closed = False
+        self.commits = 0
 
     def replay(self) -> Iterator[Event]:
         """Every journaled event in the order it was written (call before the writer runs)."""
@@ -164,6 +169,7 @@ class Journal:
         except BaseException:
             connection.execute("ROLLBACK")
             raise
+        self.commits += 1
 
     def close(self) -> None:
         """Close the database (after the writer has stopped)."""

@@ -30,11 +30,6 @@ from tests.support.orders import START, TABLE
 from tests.support.paper import PaperVenue, StaticQuotes
 
 
-@pytest.fixture
-def autojump_clock() -> trio.testing.MockClock:
-    return trio.testing.MockClock(autojump_threshold=0)
-
-
 async def run_inline(function: Callable[..., object], *args: object) -> object:
     """Commit on the Trio thread: under MockClock, time would jump during a worker's commit."""
     return function(*args)

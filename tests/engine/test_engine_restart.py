@@ -1,0 +1,76 @@
+"""A restart on the same journal: running orders resume on their original schedule, finished and
+cancelled ones stay as they were."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import trio
+import trio.testing
+
+from sor_daemon.domain.values import OrderStatus
+from sor_daemon.engine.clock import TrioClock
+from sor_daemon.engine.engine import Engine
+from sor_daemon.engine.feed import Feed
+from sor_daemon.engine.ports import GatewayEvent
+from sor_daemon.engine.runner import Services
+from sor_daemon.engine.settings import TradingSettings
+from sor_daemon.store.journal import Journal
+from tests.engine.test_engine_schedule import new, run_inline, wait_until_over
+from tests.support.orders import START, TABLE
+from tests.support.paper import PaperVenue, StaticQuotes
+
+
+async def run_engine(
+    journal_path: Path, clock: TrioClock, task_status: trio.TaskStatus = trio.TASK_STATUS_IGNORED
+) -> None:
+    send, receive = trio.open_memory_channel[GatewayEvent](float("inf"))
+    venue = PaperVenue(send, clock)
+    journal = Journal(journal_path, run_sync=run_inline)
+    try:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(journal.run)
+            services = Services(
+                journal, venue, StaticQuotes(clock), Feed(), clock, TradingSettings()
+            )
+            engine = Engine(services, TABLE, receive)
+            await nursery.start(engine.run)
+            task_status.started((engine, venue))
+    finally:
+        journal.close()
+
+
+async def test_a_restart_resumes_running_orders_on_their_original_grid(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    path = tmp_path / "journal.sqlite"
+    clock = TrioClock(START)
+    async with trio.open_nursery() as first_life:
+        engine, venue = await first_life.start(run_engine, path, clock)
+        running = await engine.submit(new("10", "10MIN", "1MIN", order_id="running"))
+        cancelled = await engine.submit(new("10", "10MIN", "1MIN", order_id="cancelled"))
+        await trio.sleep(3 * 60 + 1)  # slices 0..3 traded
+        await engine.cancel(cancelled.id)
+        sent_before = len(venue.sent)
+        first_life.cancel_scope.cancel()  # the daemon stops
+    assert running.status is OrderStatus.RUNNING and len(running.children) == 4
+
+    await trio.sleep(2 * 60 + 30)  # down through slices 4 and 5
+
+    async with trio.open_nursery() as second_life:
+        engine, venue = await second_life.start(run_engine, path, clock)
+        resumed = engine.get("running")
+        assert resumed.filled == running.filled == Decimal("3.6")
+        await wait_until_over(resumed)
+        assert resumed.status is OrderStatus.COMPLETED
+        assert resumed.filled == Decimal(10)
+        assert engine.get("cancelled").status is OrderStatus.CANCELLED
+        assert {child.order_id for child, _ in venue.sent} == {"running"}
+        sent_at = [(at - START).total_seconds() for _, at in venue.sent]
+        # slices 4 and 5 were missed: one catch-up slice at once, then the original grid
+        assert sent_at[0] == 3 * 60 + 1 + 2 * 60 + 30
+        assert sent_at[1:] == [360.0, 420.0, 480.0, 540.0, 600.0]
+        assert [c.id for c in resumed.children.values()][4] == "running-5"
+        second_life.cancel_scope.cancel()
+    assert sent_before == 8

@@ -1,0 +1,134 @@
+"""The SQLite journal: what goes in comes back, in order, exactly; torn tails and old or new
+schemas are handled."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import trio
+
+from sor_daemon.domain.events import (
+    ChildPlanned,
+    ChildReported,
+    Event,
+    OrderAccepted,
+    ParametersChanged,
+    SliceSkipped,
+    StatusChanged,
+)
+from sor_daemon.domain.values import ChildStatus, OrderStatus
+from sor_daemon.protocol.messages import Side
+from sor_daemon.store.journal import SCHEMA_VERSION, Journal, open_database
+from tests.support.orders import START, params
+
+
+def life_of_an_order(order_id: str = "o-1") -> list[Event]:
+    later = START + timedelta(seconds=1)
+    return [
+        OrderAccepted(order_id, "TWAP", ("DERIBIT", "KRAKEN"), params(amount="2.5"), START),
+        ChildPlanned(
+            order_id,
+            f"{order_id}-1",
+            0,
+            "DERIBIT",
+            "DERIBIT_PERP_BTC_USD",
+            "BTC-PERPETUAL",
+            Side.BUY,
+            Decimal("0.5"),
+            Decimal("66437.5"),
+            START,
+        ),
+        ChildReported(
+            order_id,
+            f"{order_id}-1",
+            ChildStatus.FILLED,
+            Decimal("0.5"),
+            Decimal("66400.25"),
+            None,
+            None,
+            "filled",
+            later,
+        ),
+        SliceSkipped(order_id, 1, "nothing to trade", later),
+        ParametersChanged(order_id, params(amount="3", interval="2SEC"), 2, later),
+        StatusChanged(order_id, OrderStatus.CANCELLED, "User requested cancel", later),
+    ]
+
+
+async def write(path: Path, *batches: list[Event]) -> Journal:
+    journal = Journal(path)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(journal.run)
+        for batch in batches:
+            await journal.append(*batch)
+        nursery.cancel_scope.cancel()
+    return journal
+
+
+async def test_replay_returns_exactly_what_was_appended(tmp_path: Path) -> None:
+    events = life_of_an_order("o-1") + life_of_an_order("o-2")
+    (await write(tmp_path / "j.sqlite", events[:3], events[3:])).close()
+    reopened = Journal(tmp_path / "j.sqlite")
+    assert list(reopened.replay()) == events
+    reopened.close()
+
+
+async def test_a_burst_of_appends_shares_commits(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite")
+    events = [life_of_an_order(f"o-{n}")[0] for n in range(100)]
+    async with trio.open_nursery() as nursery:
+        await nursery.start(journal.run)
+        async with trio.open_nursery() as writers:
+            for event in events:
+                writers.start_soon(journal.append, event)
+        nursery.cancel_scope.cancel()
+    assert sorted(e.order_id for e in journal.replay()) == sorted(e.order_id for e in events)
+    assert journal.commits < len(events)
+    journal.close()
+
+
+async def test_a_torn_tail_loses_only_the_uncommitted_write(tmp_path: Path) -> None:
+    first, second = life_of_an_order("o-1"), life_of_an_order("o-2")
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(journal.run)
+        await journal.append(*first)
+        await journal.append(*second)
+        # Copy the files as a crash would leave them: the WAL not checkpointed, its last frame
+        # half written.
+        crashed = tmp_path / "crashed"
+        crashed.mkdir()
+        shutil.copy(path, crashed / "j.sqlite")
+        wal = path.with_name("j.sqlite-wal")
+        torn = wal.read_bytes()
+        (crashed / "j.sqlite-wal").write_bytes(torn[: len(torn) - 200])
+        nursery.cancel_scope.cancel()
+    journal.close()
+    recovered = Journal(crashed / "j.sqlite")
+    assert list(recovered.replay()) == first
+    recovered.close()
+
+
+def test_the_schema_is_versioned_and_a_fresh_file_is_migrated(tmp_path: Path) -> None:
+    connection = open_database(tmp_path / "j.sqlite")
+    assert connection.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert connection.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+    connection.close()
+    again = open_database(tmp_path / "j.sqlite")
+    assert again.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    again.close()
+
+
+def test_a_journal_from_a_newer_daemon_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    with pytest.raises(RuntimeError, match="newer sor-daemon"):
+        open_database(path)
