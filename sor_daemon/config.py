@@ -74,6 +74,7 @@ class TradingConfig:
     session_down_grace: str = "30SEC"
     max_consecutive_rejects: int = 3
     quote_max_age: str = "10SEC"
+    reconcile_timeout: str = "5SEC"
 
     def settings(self) -> TradingSettings:
         """The engine's settings; raises ConfigError for a bad value."""
@@ -97,6 +98,7 @@ class TradingConfig:
             price_tolerance_bps=tolerance,
             session_down_grace=grace,
             max_consecutive_rejects=self.max_consecutive_rejects,
+            reconcile_timeout=_period(self.reconcile_timeout, "trading.reconcile_timeout"),
         )
 
     @property

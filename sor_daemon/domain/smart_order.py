@@ -230,6 +230,25 @@ class SmartOrder:
             at=now,
         )
 
+    def presume_done(self, child_id: str, reason: str, now: datetime) -> ChildReported:
+        """Close an open child the EMS will not tell us about, at the CumQty last reported.
+
+        Only sound for IMMEDIATE_OR_CANCEL children, which cannot rest at the venue; a fill the
+        venue reports later is still booked (see ``interpret``).
+        """
+        child = self.children[child_id]
+        return ChildReported(
+            order_id=self.id,
+            child_id=child_id,
+            status=ChildStatus.CANCELED,
+            cum_qty=child.cum_qty,
+            avg_px=None,
+            last_qty=None,
+            last_px=None,
+            text=reason,
+            at=now,
+        )
+
     def cancel(self, reason: str, now: datetime) -> StatusChanged:
         """Stop trading. Children already at the venue may still fill; those fills are booked."""
         if self.status.terminal:

@@ -109,6 +109,7 @@ class OrderRunner:
         self._inbox = inbox
         self._down_since: datetime | None = None if services.gateway.is_up else services.clock.now()
         self._retry_at: datetime | None = None
+        self._reconcile_by: datetime | None = None
         self._log = log.bind(smart_order_id=order.id)
 
     @property
@@ -118,6 +119,8 @@ class OrderRunner:
 
     async def run(self) -> None:
         """Trade the order to its end, then return."""
+        if self._down_since is None:
+            await self._reconcile()
         await self._settle()
         while not self.finished:
             wake_at = self._wake_at()
@@ -142,11 +145,15 @@ class OrderRunner:
             await self._handle(message)
 
     def _wake_at(self) -> datetime | None:
-        if self.order.status.terminal:
-            return None
         if self._down_since is not None:
             grace = self._services.settings.session_down_grace
-            return None if grace is None else self._down_since + grace
+            if grace is None or self.order.status.terminal:
+                return None
+            return self._down_since + grace
+        if self._reconcile_by is not None:
+            return self._reconcile_by
+        if self.order.status.terminal:
+            return None
         due = self.order.next_due()
         if due is not None and self._retry_at is not None:
             return max(due, self._retry_at)
@@ -165,7 +172,40 @@ class OrderRunner:
                 )
             )
             return
+        if self._reconcile_by is not None:
+            await self._presume_unanswered(now)
+            return
         await self._trade_slice(now)
+
+    async def _reconcile(self) -> None:
+        """Ask the EMS where every open child stands before anything new is sent.
+
+        Children whose fate is unknown (sent before a restart or a lost session) hold back new
+        slices until the EMS answers their status requests, or until ``reconcile_timeout``.
+        """
+        unknown = self.order.open_children
+        if not unknown:
+            return
+        for child in unknown:
+            self._services.gateway.request_status(child)
+        now = self._services.clock.now()
+        self._reconcile_by = now + self._services.settings.reconcile_timeout
+        self._log.info("reconciling child orders", children=[c.id for c in unknown])
+        await self._set_info(f"reconciling {len(unknown)} child orders with the EMS")
+
+    async def _presume_unanswered(self, now: datetime) -> None:
+        """The EMS did not answer: take each IOC child as done with the CumQty last reported."""
+        self._reconcile_by = None
+        unanswered = self.order.open_children
+        for child in unanswered:
+            await self._record(
+                self.order.presume_done(child.id, "no answer from the EMS to a status request", now)
+            )
+        self._log.warning("status requests unanswered", children=[c.id for c in unanswered])
+        await self._set_info(
+            f"{len(unanswered)} child orders presumed done with their last CumQty: "
+            "the EMS did not answer status requests"
+        )
 
     async def _trade_slice(self, now: datetime) -> None:
         venues = await self._venue_quotes()
@@ -239,14 +279,17 @@ class OrderRunner:
         event = self.order.interpret(report, self._services.clock.now())
         if event is not None:
             await self._record(event)
+        if self._reconcile_by is not None and not self.order.open_children:
+            self._reconcile_by = None
+            self._log.info("child orders reconciled")
+            await self._set_info(None)
 
     async def _on_session_up(self) -> None:
         if self._down_since is None:
             return
         self._down_since = None
-        for child in self.order.open_children:
-            self._services.gateway.request_status(child)
         await self._set_info(None)
+        await self._reconcile()
 
     async def _on_session_down(self, message: SessionDown) -> None:
         if self._down_since is not None:

@@ -16,3 +16,4 @@ class TradingSettings:
     session_down_grace: timedelta | None = timedelta(seconds=30)
     max_consecutive_rejects: int = 3
     quote_retry: timedelta = timedelta(seconds=1)
+    reconcile_timeout: timedelta = timedelta(seconds=5)

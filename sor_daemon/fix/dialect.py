@@ -136,6 +136,11 @@ def execution_report(message: fix.Message) -> ChildReport | None:
     status = ORD_STATUS.get(message.getField(Tag.ORD_STATUS))
     if child_id is None or status is None:
         return None
+    status_request = _text(message, Tag.EXEC_TYPE) == EXEC_TYPE_ORDER_STATUS
+    if status_request and status is ChildStatus.REJECTED:
+        # The EMS does not know the order: it never arrived (sent just before a crash or while
+        # the session was going down), so it is done with nothing filled, not a venue reject.
+        status = ChildStatus.CANCELED
     return ChildReport(
         child_id=child_id,
         status=status,
@@ -146,5 +151,5 @@ def execution_report(message: fix.Message) -> ChildReport | None:
         last_px=_decimal(message, Tag.LAST_PX),
         venue_order_id=_text(message, Tag.SECONDARY_ORDER_ID),
         text=_text(message, Tag.TEXT),
-        status_request=_text(message, Tag.EXEC_TYPE) == EXEC_TYPE_ORDER_STATUS,
+        status_request=status_request,
     )

@@ -235,3 +235,59 @@ async def test_a_session_down_past_the_grace_fails_the_order(
     assert order.status_info == "the EMS session was down for more than 30 seconds"
     assert len(rig.venue.sent) == 2
     assert replayed(rig.journal, order.id) == order
+
+
+async def drop_a_report_and_reconnect(rig: Rig, order: SmartOrder, answer_status: bool) -> None:
+    """The session goes down right after slice 1 left, taking its report with it."""
+    await trio.sleep(59.5)
+    rig.venue.silent = True
+    await trio.sleep(1)  # slice 1 goes out, its fill is never reported
+    await lose_session(rig)
+    assert len(order.open_children) == 1
+    rig.venue.silent = False
+    rig.venue.answer_status = answer_status
+    rig.venue.is_up = True
+    rig.events.send_nowait(SessionUp())
+
+
+async def test_after_a_reconnect_open_children_are_reconciled_before_trading(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    order = await rig.engine.submit(new("10", "10MIN", "1MIN"))
+    await drop_a_report_and_reconnect(rig, order, answer_status=True)
+    await wait_until_over(order)
+    assert rig.venue.status_requests == ["day-1-2"]
+    assert order.status is OrderStatus.COMPLETED
+    assert order.filled == Decimal(10)
+    assert order.children["day-1-2"].cum_qty == Decimal("0.9")
+    assert sum(child.quantity for child, _ in rig.venue.sent) == Decimal(10)
+
+
+async def test_unanswered_status_requests_time_out_and_are_flagged(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    order = await rig.engine.submit(new("10", "10MIN", "1MIN"))
+    with rig.feed.subscribe() as subscription:
+        await drop_a_report_and_reconnect(rig, order, answer_status=False)
+        await trio.sleep(4)
+        assert order.status_info == "reconciling 1 child orders with the EMS"
+        assert len(rig.venue.sent) == 2  # nothing new while the child's fate is unknown
+        await trio.sleep(2)
+        infos = []
+        while True:
+            try:
+                message = json.loads(subscription.messages.receive_nowait())
+            except trio.WouldBlock:
+                break
+            infos.append(message["Data"].get("StatusInfo"))
+    assert infos[-1] == (
+        "1 child orders presumed done with their last CumQty: "
+        "the EMS did not answer status requests"
+    )
+    child = order.children["day-1-2"]
+    assert child.status.value == "CANCELED" and child.cum_qty == 0
+    await wait_until_over(order)
+    # the venue did execute the unreported child: the books show 0.9 less than it traded
+    assert order.filled == Decimal(10)
+    assert sum(child.quantity for child, _ in rig.venue.sent) == Decimal("10.9")
+    assert replayed(rig.journal, order.id) == order

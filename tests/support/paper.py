@@ -20,13 +20,21 @@ from sor_daemon.engine.ports import GatewayEvent
 
 
 class PaperVenue:
-    """Implements OrderGateway: every child fills in full the moment it is sent."""
+    """Implements OrderGateway: every child fills in full the moment it is sent.
+
+    ``silent`` executes orders without reporting them (a report lost with the connection);
+    ``answer_status`` says whether status requests get an answer.
+    """
 
     def __init__(self, events: trio.MemorySendChannel[GatewayEvent], clock: Clock) -> None:
         self._events = events
         self._clock = clock
         self.is_up = True
         self.reject_with: str | None = None
+        self.silent = False
+        self.answer_status = True
+        self.status_requests: list[str] = []
+        self.executed: dict[str, ChildReport] = {}
         self.sent: list[tuple[ChildPlanned, object]] = []
 
     def send_new(self, child: ChildPlanned) -> bool:
@@ -44,10 +52,25 @@ class PaperVenue:
                 last_qty=child.quantity,
                 last_px=child.price,
             )
-        self._events.send_nowait(report)
+        self.executed[child.child_id] = report
+        if not self.silent:
+            self._events.send_nowait(report)
         return True
 
     def request_status(self, child: ChildOrder) -> bool:
+        self.status_requests.append(child.id)
+        if self.answer_status:
+            known = self.executed.get(child.id)
+            self._events.send_nowait(
+                known
+                or ChildReport(
+                    child.id,
+                    ChildStatus.CANCELED,
+                    Decimal(0),
+                    text="unknown order",
+                    status_request=True,
+                )
+            )
         return True
 
 
