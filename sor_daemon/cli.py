@@ -14,6 +14,7 @@ import trio
 
 # quickfix (imported through the service) resets SIGINT to the default handler on import; it is
 # imported here, before trio.run, so that Trio's signal receiver owns SIGINT and SIGTERM.
+from sor_daemon import failpoints
 from sor_daemon.config import Config, ConfigError, load_config, parse_listen
 from sor_daemon.logs import configure_logging
 from sor_daemon.service import run_daemon, simulator_settings
@@ -92,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         parser.exit(2, f"sor-daemon: {error}\n")
     configure_logging(config.log_level)
+    failpoints.arm_from_environment()
     main_task = run_daemon if args.command == "run" else _run_simulator
     try:
         trio.run(_until_signalled, main_task, config)

@@ -16,6 +16,7 @@ import attrs
 import structlog
 import trio
 
+from sor_daemon import failpoints
 from sor_daemon.domain.events import (
     ChildPlanned,
     Event,
@@ -226,6 +227,7 @@ class OrderRunner:
 
     async def _send_children(self, planned: list[ChildPlanned]) -> None:
         await self._services.journal.append(*planned)
+        failpoints.reached(failpoints.CHILD_JOURNALED)
         for event in planned:
             self.order.apply(event)
             self._services.feed.publish(trade_request(event))
@@ -278,6 +280,7 @@ class OrderRunner:
     async def _on_report(self, report: ChildReport) -> None:
         event = self.order.interpret(report, self._services.clock.now())
         if event is not None:
+            failpoints.reached(failpoints.REPORT_RECEIVED)
             await self._record(event)
         if self._reconcile_by is not None and not self.order.open_children:
             self._reconcile_by = None

@@ -69,19 +69,36 @@ def wait_until_ready(process: subprocess.Popen[bytes], api_url: str, log_path: P
     pytest.fail(f"the daemon did not become ready:\n{log_path.read_text()}")
 
 
+def spawn_daemon(
+    config: Path, log_path: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``sor-daemon run --config`` as a process, its output appended to ``log_path``."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "sor_daemon.cli", "run", "--config", str(config)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        )
+
+
+def stop(process: subprocess.Popen[bytes]) -> int:
+    """SIGTERM, then wait (SIGKILL after 30 s); the exit status."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
 @contextlib.contextmanager
 def running_daemon(directory: Path, simulator_options: str = "") -> Iterator[DaemonProcess]:
     """Start ``sor-daemon run`` as a process, wait until it is ready, stop it with SIGTERM."""
     api_port, sim_port = free_port("127.0.0.1"), free_port("127.0.0.1")
     config = write_config(directory, api_port, sim_port, simulator_options)
     log_path = directory / "daemon.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "sor_daemon.cli", "run", "--config", str(config)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+    process = spawn_daemon(config, log_path)
     api_url = f"http://127.0.0.1:{api_port}"
     try:
         wait_until_ready(process, api_url, log_path)
@@ -92,13 +109,8 @@ def running_daemon(directory: Path, simulator_options: str = "") -> Iterator[Dae
             log_path=log_path,
         )
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    assert process.returncode == 0, log_path.read_text()
+        returncode = stop(process)
+    assert returncode == 0, log_path.read_text()
 
 
 @pytest.fixture(scope="session")
