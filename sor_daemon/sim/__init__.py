@@ -11,8 +11,9 @@ purpose each:
 - ``ledger``: balances, positions and what each order executed.
 - ``exchange``: ``SimulatedExchange``, the sans-IO venue that ties them together behind a lock.
 - ``fixcodec``: the dialect's messages to and from those values.
+- ``faults``: the fault modes for recovery tests, switchable at run time.
 - ``acceptor``: the quickfix Application and acceptor.
 - ``ticker``: the thread that steps the market on the wall clock.
-- ``http``: the Starlette app (balances, positions, orders, quotes, executions).
+- ``http``: the Starlette app (balances, positions, orders, quotes, executions, faults).
 - ``service``: ``serve_simulator``, the Trio entry point.
 """

@@ -14,6 +14,10 @@ the plain ``SocketAcceptor`` of quickfix 1.16 closes its server socket from the 
 Every callback body is wrapped: an exception escaping ``onCreate``, ``onLogon``, ``onLogout`` or
 ``toAdmin`` kills the process. Only the exceptions quickfix turns into FIX rejects are let
 through (``UnsupportedMessageType`` becomes a BusinessMessageReject).
+
+The fault modes (``sor_daemon.sim.faults``) are read on every send: a report can go out twice,
+or be followed by a PossDupFlag=Y copy; status requests can go unanswered; ``disconnect`` drops
+the client's TCP connection.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import structlog
 
 from sor_daemon.fix.dictionary import write_ems_dictionary
 from sor_daemon.sim.exchange import SimulatedExchange
+from sor_daemon.sim.faults import Faults
 from sor_daemon.sim.fixcodec import (
     NEW_ORDER_SINGLE,
     ORDER_CANCEL_REQUEST,
@@ -68,14 +73,15 @@ class EmsApplication(fix.Application):
         session_id: fix.SessionID,
         *,
         lean_reports: bool,
-        answer_status_requests: bool,
+        faults: Faults,
     ) -> None:
         super().__init__()
         self._exchange = exchange
         self._session_id = session_id
         self._lean_reports = lean_reports
-        self._answer_status_requests = answer_status_requests
+        self._faults = faults
         self._dispatch_lock = threading.Lock()
+        self._replaying = threading.local()
         self._handlers: dict[str, Callable[[fix.Message], None]] = {
             NEW_ORDER_SINGLE: self._on_new_order,
             ORDER_CANCEL_REQUEST: self._on_cancel,
@@ -117,7 +123,18 @@ class EmsApplication(fix.Application):
         """Session-level messages need nothing from the simulator."""
 
     def toApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
-        """Reports go out as built; a resend of a stored report is harmless."""
+        """Flag a replayed copy (see ``_send_poss_dup``); anything else goes out as built.
+
+        A resend of a stored report is harmless, and quickfix has flagged it already.
+        """
+        try:
+            original_sending_time = getattr(self._replaying, "original_sending_time", None)
+            if original_sending_time is not None:
+                header = message.getHeader()
+                header.setField(43, "Y")
+                header.setField(122, original_sending_time)
+        except Exception:
+            log.exception("fix toApp failed", message=message.toString().replace("\x01", "|"))
 
     def fromApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
         try:
@@ -151,7 +168,7 @@ class EmsApplication(fix.Application):
 
     def _on_status(self, message: fix.Message) -> None:
         request = parse_status(message)
-        if not self._answer_status_requests:
+        if not self._faults.current().answer_status_requests:
             log.info("fix status request ignored", cl_ord_id=request.client_order_id)
             return
         self._dispatch(lambda now: self._exchange.status(request, now))
@@ -164,21 +181,52 @@ class EmsApplication(fix.Application):
                 self._send(item)
 
     def _send(self, item: Outbound) -> None:
+        """Send one answer, and the copies the fault switches ask for after a report."""
         if isinstance(item, ExecutionReport) and item.exec_type is ExecType.REJECTED:
             log.info("fix order rejected", cl_ord_id=item.client_order_id, text=item.text)
+        message = encode(item, lean=self._lean_reports)
+        if not self._send_message(message) or not isinstance(item, ExecutionReport):
+            return
+        faults = self._faults.current()
+        if not (faults.duplicate_reports or faults.poss_dup_reports):
+            return
+        original_sending_time = message.getHeader().getField(52)
+        if faults.duplicate_reports:
+            self._send_message(message)
+        if faults.poss_dup_reports:
+            self._send_poss_dup(message, original_sending_time)
+
+    def _send_poss_dup(self, message: fix.Message, original_sending_time: str) -> None:
+        """Send ``message`` again as a replay of the one sent at ``original_sending_time``.
+
+        ``sendToTarget`` strips PossDupFlag and OrigSendingTime before it numbers the message
+        (quickfix keeps them for its own resends), then calls ``toApp`` on this same thread:
+        that is where they are put back, from this thread's ``_replaying``.
+        """
+        self._replaying.original_sending_time = original_sending_time
         try:
-            sent = fix.Session.sendToTarget(encode(item, lean=self._lean_reports), self._session_id)
+            self._send_message(message)
+        finally:
+            self._replaying.original_sending_time = None
+
+    def _send_message(self, message: fix.Message) -> bool:
+        """``sendToTarget``, which numbers the message and stamps its SendingTime in place."""
+        try:
+            sent = bool(fix.Session.sendToTarget(message, self._session_id))
         except fix.SessionNotFound:
             log.warning("fix session not found", session=self._session_id.toString())
-            return
+            return False
         if not sent:
-            log.debug("fix message stored, not sent: the client is not logged on")
+            log.debug("fix message not sent: the client is not logged on")
+        return sent
 
 
 class EmsAcceptor:
     """The acceptor from session settings to stop; ``start`` and ``stop`` block."""
 
-    def __init__(self, settings: SimulatorSettings, exchange: SimulatedExchange, port: int):
+    def __init__(
+        self, settings: SimulatorSettings, exchange: SimulatedExchange, port: int, faults: Faults
+    ):
         dictionary = write_ems_dictionary(settings.data_dir)
         path = write_session_settings(settings, port=port, dictionary=dictionary)
         self.port = port
@@ -189,7 +237,7 @@ class EmsAcceptor:
             exchange,
             self.session_id,
             lean_reports=settings.lean_reports,
-            answer_status_requests=settings.answer_status_requests,
+            faults=faults,
         )
         self._session_settings = fix.SessionSettings(str(path))
         self._store_factory = fix.FileStoreFactory(self._session_settings)
@@ -213,6 +261,22 @@ class EmsAcceptor:
             return
         del self._acceptor
         raise AcceptorStartError(f"the FIX acceptor cannot start on port {self.port}: {problem}")
+
+    def disconnect(self) -> int:
+        """Drop the TCP connection of every logged-on session now; return how many were dropped.
+
+        No Logout is sent, as when the network fails; an initiator reconnects by itself and the
+        acceptor keeps accepting. ``Session.disconnect`` waits for the session's lock (a send
+        in progress holds it), so this can block: call it off the Trio thread.
+        """
+        dropped = 0
+        for session_id in self._acceptor.getSessions():
+            session = fix.Session.lookupSession(session_id)
+            if session is not None and session.isLoggedOn():
+                log.info("fix connection dropped on request", session=session_id.toString())
+                session.disconnect()
+                dropped += 1
+        return dropped
 
     def stop(self) -> None:
         """Log out the client, close the port and free quickfix's sessions; call it once.

@@ -8,6 +8,13 @@ for tests to compare a daemon's books with. JSON numbers are numbers (integral d
 integers), times ISO 8601 UTC with seven fraction digits. With an API key set, a request
 without the right ``X-CoinAPI-Key`` header gets 401.
 
+The fault endpoints are the simulator's own too, for recovery tests: ``GET /v1/sim/faults``
+answers the switches (``{"duplicate_reports": false, ...}``); ``POST /v1/sim/faults`` with a JSON
+object of some of them sets those and answers the new state, or 400 with ``{"error": reason,
+"message": sentence}`` (the daemon's error shape) and nothing changed; ``POST
+/v1/sim/disconnect`` drops the FIX connection of every logged-on session and answers
+``{"disconnected": n}``.
+
 The views never step the market (only FIX traffic and the ticker do, since a step can fill
 orders whose reports must go out over FIX); a quote is at most one step old.
 """
@@ -16,11 +23,12 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import structlog
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
@@ -31,9 +39,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sor_daemon.protocol.times import format_iso
 from sor_daemon.sim.exchange import BalanceView, PositionView, Quote, SimulatedExchange
+from sor_daemon.sim.faults import Faults, FaultSwitchError
 from sor_daemon.sim.orders import SimOrder
 
 API_KEY_HEADER = "X-CoinAPI-Key"
+
+log = structlog.get_logger(__name__)
 
 
 class DecimalJSONResponse(JSONResponse):
@@ -43,8 +54,17 @@ class DecimalJSONResponse(JSONResponse):
         return json.dumps(content, default=_jsonable, ensure_ascii=False).encode("utf-8")
 
 
-def create_app(exchange: SimulatedExchange, *, api_key: str | None = None) -> Starlette:
-    """The Starlette app over ``exchange``; ``api_key`` makes ``X-CoinAPI-Key`` mandatory."""
+def create_app(
+    exchange: SimulatedExchange,
+    *,
+    faults: Faults,
+    disconnect: Callable[[], Awaitable[int]],
+    api_key: str | None = None,
+) -> Starlette:
+    """The Starlette app over ``exchange`` and ``faults``; ``disconnect`` drops FIX connections.
+
+    ``disconnect`` answers how many it dropped; ``api_key`` makes ``X-CoinAPI-Key`` mandatory.
+    """
 
     async def balances(request: Request) -> DecimalJSONResponse:
         views = exchange.balances(request.query_params.get("exchange_id"))
@@ -87,6 +107,28 @@ def create_app(exchange: SimulatedExchange, *, api_key: str | None = None) -> St
             }
         )
 
+    async def fault_switches(request: Request) -> DecimalJSONResponse:
+        return DecimalJSONResponse(faults.current().as_json())
+
+    async def change_fault_switches(request: Request) -> DecimalJSONResponse:
+        try:
+            changes = await request.json()
+        except ValueError as error:
+            return _bad_request("JSON_ERROR", f"the body is not JSON: {error}")
+        if not isinstance(changes, dict):
+            return _bad_request(
+                "INVALID_PARAMETER", "the body must be a JSON object of switches to set"
+            )
+        try:
+            switches = faults.change(changes)
+        except FaultSwitchError as error:
+            return _bad_request("INVALID_PARAMETER", str(error))
+        log.info("simulator fault switches set", **switches.as_json())
+        return DecimalJSONResponse(switches.as_json())
+
+    async def drop_fix_connections(request: Request) -> DecimalJSONResponse:
+        return DecimalJSONResponse({"disconnected": await disconnect()})
+
     routes = [
         Route("/v1/balances", balances),
         Route("/v1/positions", positions),
@@ -94,6 +136,9 @@ def create_app(exchange: SimulatedExchange, *, api_key: str | None = None) -> St
         Route("/v1/orders/status/{client_order_id}", order_status),
         Route("/v1/quotes/{symbol_id}/current", quote),
         Route("/v1/sim/executions", executions),
+        Route("/v1/sim/faults", fault_switches, methods=["GET"]),
+        Route("/v1/sim/faults", change_fault_switches, methods=["POST"]),
+        Route("/v1/sim/disconnect", drop_fix_connections, methods=["POST"]),
     ]
     middleware = [Middleware(ApiKeyGuard, api_key=api_key)] if api_key else []
     return Starlette(routes=routes, middleware=middleware)
@@ -209,6 +254,10 @@ def _grouped(rows: Iterable[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]
 
 def _error(status: int, message: str) -> DecimalJSONResponse:
     return DecimalJSONResponse({"error": message}, status_code=status)
+
+
+def _bad_request(reason: str, message: str) -> DecimalJSONResponse:
+    return DecimalJSONResponse({"error": reason, "message": message}, status_code=400)
 
 
 def _jsonable(value: object) -> object:

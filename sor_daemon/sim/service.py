@@ -2,7 +2,8 @@
 
 ``serve_simulator`` is the one entry point: the daemon runs it in-process on its embedded
 default, ``sor-daemon ems-sim`` runs it alone. Started with ``nursery.start`` it returns a
-``SimulatorHandle`` once both ports accept connections. It stops on cancellation, or in order
+``SimulatorHandle`` once both ports accept connections; its ``faults`` switch the fault modes at
+run time, as ``POST /v1/sim/faults`` does. It stops on cancellation, or in order
 (HTTP gracefully, then the ticker, then the acceptor) after ``handle.stop()``; either way the
 quickfix acceptor is stopped, since one left running can crash the interpreter at exit.
 """
@@ -22,6 +23,7 @@ from hypercorn.config import Config
 
 from sor_daemon.sim.acceptor import EmsAcceptor
 from sor_daemon.sim.exchange import SimulatedExchange
+from sor_daemon.sim.faults import Faults, FaultSwitches
 from sor_daemon.sim.http import create_app
 from sor_daemon.sim.settings import SimulatorSettings
 from sor_daemon.sim.ticker import Ticker
@@ -31,7 +33,7 @@ log = structlog.get_logger(__name__)
 
 @attrs.frozen
 class SimulatorHandle:
-    """Where a running simulator listens, its state, and a way to stop it in order."""
+    """Where a running simulator listens, its state, its fault switches, a way to stop it."""
 
     fix_host: str
     fix_port: int
@@ -39,6 +41,7 @@ class SimulatorHandle:
     sender_comp_id: str
     target_comp_id: str
     exchange: SimulatedExchange
+    faults: Faults
     _stop_requested: trio.Event = attrs.field(alias="stop_requested")
 
     def stop(self) -> None:
@@ -60,14 +63,15 @@ async def serve_simulator(
         start=now,
         run_id=f"{int(now.timestamp() * 1000):x}",
     )
+    faults = Faults(FaultSwitches.from_settings(settings))
     fix_port = settings.fix_port or free_port(settings.host)
-    acceptor = await trio.to_thread.run_sync(EmsAcceptor, settings, exchange, fix_port)
+    acceptor = await trio.to_thread.run_sync(EmsAcceptor, settings, exchange, fix_port, faults)
     await trio.to_thread.run_sync(acceptor.start)
     try:
         ticker = Ticker(acceptor.application.tick, settings.market.step.total_seconds() / 2)
         ticker.start()
         try:
-            await _serve_http(settings, exchange, fix_port, task_status)
+            await _serve_http(settings, exchange, acceptor, faults, task_status)
         finally:
             with trio.CancelScope(shield=True):
                 await trio.to_thread.run_sync(ticker.stop)
@@ -87,14 +91,20 @@ def free_port(host: str) -> int:
 async def _serve_http(
     settings: SimulatorSettings,
     exchange: SimulatedExchange,
-    fix_port: int,
+    acceptor: EmsAcceptor,
+    faults: Faults,
     task_status: trio.TaskStatus[SimulatorHandle],
 ) -> None:
     config = Config()
     config.bind = [f"{settings.host}:{settings.http_port}"]
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
-    app = create_app(exchange, api_key=settings.api_key)
+    app = create_app(
+        exchange,
+        faults=faults,
+        disconnect=partial(trio.to_thread.run_sync, acceptor.disconnect),
+        api_key=settings.api_key,
+    )
     stop_requested = trio.Event()
     async with trio.open_nursery() as nursery:
         binds = await nursery.start(
@@ -102,16 +112,17 @@ async def _serve_http(
         )
         handle = SimulatorHandle(
             fix_host=settings.host,
-            fix_port=fix_port,
+            fix_port=acceptor.port,
             http_url=binds[0],
             sender_comp_id=settings.sender_comp_id,
             target_comp_id=settings.target_comp_id,
             exchange=exchange,
+            faults=faults,
             stop_requested=stop_requested,
         )
         log.info(
             "simulator listening",
-            fix=f"{settings.host}:{fix_port}",
+            fix=f"{settings.host}:{acceptor.port}",
             http=handle.http_url,
             sender_comp_id=settings.sender_comp_id,
             target_comp_id=settings.target_comp_id,

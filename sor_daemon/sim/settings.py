@@ -126,9 +126,13 @@ class SimulatorSettings:
 
     Port 0 picks a free port. ``data_dir`` receives the FIX session settings, the dialect's data
     dictionary, the FileStore and the FileLog. ``lean_reports`` leaves LastQty, LastPx and AvgPx
-    out of every ExecutionReport, as CoinAPI documents them; ``answer_status_requests=False``
-    ignores OrderStatusRequests (a fault mode for recovery tests). ``api_key``, when set, is
-    required in the ``X-CoinAPI-Key`` header of every HTTP request.
+    out of every ExecutionReport, as CoinAPI documents them. ``api_key``, when set, is required
+    in the ``X-CoinAPI-Key`` header of every HTTP request.
+
+    The fault modes for recovery tests start as set here and can be switched at run time (see
+    ``sor_daemon.sim.faults``): ``duplicate_reports`` sends every ExecutionReport twice,
+    ``poss_dup_reports`` follows each with a PossDupFlag=Y copy, ``answer_status_requests=False``
+    ignores OrderStatusRequests.
 
     ``host`` is where HTTP binds and what the handle reports for FIX: quickfix 1.16 has no
     setting for the address its acceptor binds, so the FIX port listens on every interface.
@@ -149,6 +153,8 @@ class SimulatorSettings:
     reset_on_logout: bool = True
     reset_on_disconnect: bool = True
     lean_reports: bool = False
+    duplicate_reports: bool = False
+    poss_dup_reports: bool = False
     answer_status_requests: bool = True
     api_key: str | None = None
     instruments: InstrumentTable = attrs.field(factory=default_instruments)

@@ -2,8 +2,9 @@
 
 It logs on as the dialect's OMS client, validates everything it receives against the dialect's
 data dictionary (so a report the daemon could not parse fails the test), and hands each message
-to the test as a ``{tag: value}`` dict through the Trio token. Session-level Rejects (35=3) are
-handed over too, so a malformed message fails fast instead of timing out.
+to the test as a ``{tag: value}`` dict through the Trio token, and each logon and logout.
+Session-level Rejects (35=3) are handed over too, so a malformed message fails fast instead of
+timing out.
 """
 
 from __future__ import annotations
@@ -92,6 +93,13 @@ class FixClient:
                 kind, fields = await self._inbox.receive()
                 if kind == "message":
                     return fields
+
+    async def session_event(self) -> str:
+        """The next ``"logon"`` or ``"logout"`` (waiting at most ``WAIT`` s), before any message."""
+        with trio.fail_after(WAIT):
+            kind, fields = await self._inbox.receive()
+        assert kind != "message", f"expected a logon or logout, got {fields}"
+        return kind
 
     async def expect(self, msg_type: str) -> Fields:
         """The next message, which must be of ``msg_type``."""

@@ -204,9 +204,76 @@ async def test_an_api_key_when_set_is_required(start_simulator: StartSimulator) 
         missing = await http.get("/v1/balances")
         wrong = await http.get("/v1/balances", headers={"X-CoinAPI-Key": "guess"})
         right = await http.get("/v1/balances", headers={"X-CoinAPI-Key": "s3cret"})
+        faults = await http.get("/v1/sim/faults")
+        change = await http.post("/v1/sim/faults", json={"duplicate_reports": True})
+        disconnect = await http.post("/v1/sim/disconnect")
+        keyed = await http.post("/v1/sim/disconnect", headers={"X-CoinAPI-Key": "s3cret"})
     assert (missing.status_code, wrong.status_code, right.status_code) == (401, 401, 200)
     assert "missing API key" in missing.json()["error"]
     assert "wrong API key" in wrong.json()["error"]
+    assert (faults.status_code, change.status_code, disconnect.status_code) == (401, 401, 401)
+    assert simulator.faults.current().duplicate_reports is False
+    assert keyed.json() == {"disconnected": 0}
+
+
+async def test_fault_switches_start_as_set_and_change_over_http(
+    start_simulator: StartSimulator,
+) -> None:
+    simulator = await start_simulator(poss_dup_reports=True, answer_status_requests=False)
+    async with httpx.AsyncClient(base_url=simulator.http_url) as http:
+        initial = (await http.get("/v1/sim/faults")).json()
+        changed = await http.post(
+            "/v1/sim/faults", json={"duplicate_reports": True, "poss_dup_reports": False}
+        )
+        now = (await http.get("/v1/sim/faults")).json()
+        unchanged = await http.post("/v1/sim/faults", json={})
+    assert initial == {
+        "duplicate_reports": False,
+        "poss_dup_reports": True,
+        "answer_status_requests": False,
+    }
+    expected = {
+        "duplicate_reports": True,
+        "poss_dup_reports": False,
+        "answer_status_requests": False,
+    }
+    assert (changed.status_code, changed.json(), now) == (200, expected, expected)
+    assert unchanged.json() == expected
+    assert simulator.faults.current().as_json() == expected
+
+
+async def test_a_bad_fault_change_gets_400_and_changes_nothing(
+    simulator: SimulatorHandle,
+) -> None:
+    bad_bodies = {
+        "unknown": {"json": {"duplicate_reports": True, "drop_fills": True}},
+        "number": {"json": {"duplicate_reports": True, "poss_dup_reports": 1}},
+        "string": {"json": {"answer_status_requests": "false"}},
+        "null": {"json": {"duplicate_reports": None}},
+        "list": {"json": ["duplicate_reports"]},
+        "not json": {"content": b"duplicate_reports=true"},
+        "empty": {"content": b""},
+    }
+    async with httpx.AsyncClient(base_url=simulator.http_url) as http:
+        before = (await http.get("/v1/sim/faults")).json()
+        answers = {
+            name: await http.post("/v1/sim/faults", **body) for name, body in bad_bodies.items()
+        }
+        after = (await http.get("/v1/sim/faults")).json()
+        wrong_method = await http.put("/v1/sim/faults", json={})
+    assert {name: answer.status_code for name, answer in answers.items()} == dict.fromkeys(
+        bad_bodies, 400
+    )
+    errors = {name: answer.json() for name, answer in answers.items()}
+    assert all(set(error) == {"error", "message"} for error in errors.values())
+    assert errors["unknown"]["error"] == "INVALID_PARAMETER"
+    assert "unknown fault switch drop_fills" in errors["unknown"]["message"]
+    assert "poss_dup_reports must be true or false" in errors["number"]["message"]
+    assert "answer_status_requests must be true or false" in errors["string"]["message"]
+    assert errors["list"]["error"] == "INVALID_PARAMETER"
+    assert (errors["not json"]["error"], errors["empty"]["error"]) == ("JSON_ERROR", "JSON_ERROR")
+    assert after == before == simulator.faults.current().as_json()
+    assert wrong_method.status_code == 405
 
 
 async def test_stop_shuts_the_simulator_down_in_order(sim_settings: SimulatorSettings) -> None:
