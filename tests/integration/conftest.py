@@ -118,3 +118,60 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
     """One daemon on the embedded default for the whole session."""
     with running_daemon(tmp_path_factory.mktemp("daemon")) as process:
         yield process
+
+
+@attrs.frozen
+class Simulator:
+    """A simulator running as its own process."""
+
+    fix_port: int
+    url: str
+    reset_on_logon: bool
+
+
+@contextlib.contextmanager
+def running_simulator(directory: Path, reset_on_logon: bool = True) -> Iterator[Simulator]:
+    """``sor-daemon ems-sim`` as a process, ready when its HTTP answers; stopped with SIGTERM."""
+    fix_port, http_port = free_port("127.0.0.1"), free_port("127.0.0.1")
+    config = directory / "simulator.toml"
+    config.write_text(f"[simulator]\nreset_on_logon = {str(reset_on_logon).lower()}\n")
+    log_path = directory / "simulator.log"
+    command = [sys.executable, "-m", "sor_daemon.cli", "ems-sim", "--config", str(config)]
+    command += ["--data-dir", str(directory), "--fix-port", str(fix_port)]
+    command += ["--http-port", str(http_port), "--seed", "11"]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{http_port}"
+    deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
+    while True:
+        try:
+            httpx.get(f"{url}/v1/sim/executions", timeout=1).raise_for_status()
+            break
+        except httpx.HTTPError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                pytest.fail(f"the simulator did not start:\n{log_path.read_text()}")
+            time.sleep(0.1)
+    try:
+        yield Simulator(fix_port, url, reset_on_logon)
+    finally:
+        assert stop(process) == 0, log_path.read_text()
+
+
+def remote_config(directory: Path, simulator: Simulator, api_port: int) -> Path:
+    """A daemon config pointing at a simulator process, as at a remote EMS."""
+    path = directory / "sor-daemon.toml"
+    path.write_text(
+        f'data_dir = "{directory / "data"}"\n'
+        "[api]\n"
+        f'listen = "127.0.0.1:{api_port}"\n'
+        "[ems]\n"
+        'mode = "remote"\n'
+        f"port = {simulator.fix_port}\n"
+        f'rest_url = "{simulator.url}"\n'
+        f"reset_on_logon = {str(simulator.reset_on_logon).lower()}\n"
+        "[trading]\n"
+        'price_tolerance_bps = "20"\n'
+        'reconcile_timeout = "3SEC"\n',
+        encoding="utf-8",
+    )
+    return path

@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import random
 import re
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-import attrs
 import httpx
 import pytest
 
@@ -28,7 +25,14 @@ from sor_daemon.domain.events import OrderAccepted
 from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.sim.service import free_port
 from sor_daemon.store.journal import Journal
-from tests.integration.conftest import spawn_daemon, stop, wait_until_ready
+from tests.integration.conftest import (
+    Simulator,
+    remote_config,
+    running_simulator,
+    spawn_daemon,
+    stop,
+    wait_until_ready,
+)
 
 ORDERS = [
     ("DERIBIT", "BTC-USD", "perpetual", "buy", "2"),
@@ -46,63 +50,14 @@ TRIALS = [
 CLORDID = re.compile(r"\x0135=D\x01.*?\x0111=([^\x01]+)\x01")
 
 
-@attrs.frozen
-class Simulator:
-    fix_port: int
-    url: str
-    reset_on_logon: bool
-
-
 @pytest.fixture(scope="module", params=[True, False], ids=["reset-on-logon", "persistent-seqnums"])
 def simulator(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Simulator]:
     """The EMS, either resetting sequence numbers at every logon (CoinAPI's sample: the gap is
     covered by reconciliation) or keeping them (missed reports come back by resend)."""
-    reset_on_logon: bool = request.param
-    directory = tmp_path_factory.mktemp("simulator")
-    fix_port, http_port = free_port("127.0.0.1"), free_port("127.0.0.1")
-    config = directory / "simulator.toml"
-    config.write_text(f"[simulator]\nreset_on_logon = {str(reset_on_logon).lower()}\n")
-    log_path = directory / "simulator.log"
-    command = [sys.executable, "-m", "sor_daemon.cli", "ems-sim", "--config", str(config)]
-    command += ["--data-dir", str(directory), "--fix-port", str(fix_port)]
-    command += ["--http-port", str(http_port), "--seed", "11"]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{http_port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"{url}/v1/sim/executions", timeout=1).raise_for_status()
-            break
-        except httpx.HTTPError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                pytest.fail(f"the simulator did not start:\n{log_path.read_text()}")
-            time.sleep(0.1)
-    try:
-        yield Simulator(fix_port, url, reset_on_logon)
-    finally:
-        assert stop(process) == 0, log_path.read_text()
-
-
-def remote_config(directory: Path, simulator: Simulator, api_port: int) -> Path:
-    path = directory / "sor-daemon.toml"
-    path.write_text(
-        f'data_dir = "{directory / "data"}"\n'
-        "[api]\n"
-        f'listen = "127.0.0.1:{api_port}"\n'
-        "[ems]\n"
-        'mode = "remote"\n'
-        f"port = {simulator.fix_port}\n"
-        f'rest_url = "{simulator.url}"\n'
-        f"reset_on_logon = {str(simulator.reset_on_logon).lower()}\n"
-        "[trading]\n"
-        'price_tolerance_bps = "20"\n'
-        'reconcile_timeout = "3SEC"\n',
-        encoding="utf-8",
-    )
-    return path
+    with running_simulator(tmp_path_factory.mktemp("simulator"), request.param) as simulator:
+        yield simulator
 
 
 def submit_orders(api_url: str, prefix: str) -> None:
