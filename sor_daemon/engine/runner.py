@@ -245,7 +245,7 @@ class OrderRunner:
                 await self._on_report(
                     ChildReport(
                         event.child_id,
-                        ChildStatus.REJECTED,
+                        ChildStatus.CANCELED,
                         cum_qty=self.order.children[event.child_id].cum_qty,
                         text="not sent: the EMS session is down",
                     )
