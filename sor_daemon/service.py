@@ -6,6 +6,8 @@ session connects to it over FIX on loopback exactly as it would to a remote EMS.
 
 from __future__ import annotations
 
+import logging
+
 import attrs
 import hypercorn.config
 import hypercorn.trio
@@ -114,4 +116,5 @@ async def serve_api(
     server_config.websocket_ping_interval = 20
     server_config.graceful_timeout = 5
     server_config.accesslog = None
+    server_config.errorlog = logging.getLogger("hypercorn.error")
     await hypercorn.trio.serve(app, server_config, task_status=task_status)  # type: ignore[arg-type]
