@@ -9,7 +9,7 @@ in price and size increments above a minimum size. The table is parsed from TOML
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 
 import attrs
@@ -115,10 +115,6 @@ class InstrumentTable:
     def by_coinapi_id(self, symbol_id: str) -> Instrument | None:
         """The instrument with this CoinAPI symbol id, or None."""
         return self._by_coinapi_id.get(symbol_id.upper())
-
-    def on_exchange(self, exchange: str) -> Iterable[Instrument]:
-        """The instruments one venue trades."""
-        return (i for i in self.instruments if i.exchange == exchange.upper())
 
 
 def _key(exchange: str, symbol: str, symbol_type: str) -> tuple[str, str, str]:

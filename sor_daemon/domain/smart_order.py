@@ -123,23 +123,11 @@ class SmartOrder:
         """Children the venue may still fill."""
         return [child for child in self.children.values() if child.open]
 
-    @property
-    def average_price(self) -> Decimal | None:
-        """The quantity-weighted average fill price, or None before the first fill."""
-        if self.filled <= 0:
-            return None
-        notional = sum((fill.quantity * fill.price for fill in self.fills), ZERO)
-        return notional / self.filled
-
     def next_due(self) -> datetime | None:
         """When the next slice is due, or None when no more slices will be traded."""
         if self.status.terminal or self.next_slice >= self.schedule.iterations:
             return None
         return self.schedule.due(self.next_slice)
-
-    def next_child_id(self) -> str:
-        """Child ids derive from the parent's: ``<order id>-<n>``, never reused, even on restart."""
-        return f"{self.id}-{len(self.children) + 1}"
 
     def consecutive_rejects(self) -> int:
         """How many of the latest finished children in a row the venue rejected."""

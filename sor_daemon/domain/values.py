@@ -57,11 +57,6 @@ class Quote:
     ask_size: Decimal
     at: datetime
 
-    @property
-    def mid(self) -> Decimal:
-        """Halfway between bid and ask."""
-        return (self.bid + self.ask) / 2
-
 
 @attrs.frozen
 class ChildReport:

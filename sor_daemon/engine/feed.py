@@ -46,7 +46,6 @@ class Feed:
     def __init__(self, queue_size: int = 4096) -> None:
         self._queue_size = queue_size
         self._subscribers: set[Subscription] = set()
-        self.dropped_subscribers = 0
 
     def subscribe(self) -> Subscription:
         """A new subscriber; use it as a context manager so it is always removed."""
@@ -58,10 +57,3 @@ class Feed:
         """Offer one encoded message to every subscriber."""
         for subscription in list(self._subscribers):
             subscription.offer(text)
-            if subscription.dropped:
-                self.dropped_subscribers += 1
-
-    @property
-    def subscriber_count(self) -> int:
-        """How many subscribers are connected."""
-        return len(self._subscribers)
