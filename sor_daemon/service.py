@@ -6,14 +6,12 @@ session connects to it over FIX on loopback exactly as it would to a remote EMS.
 
 from __future__ import annotations
 
-import logging
-
 import attrs
-import hypercorn.config
 import hypercorn.trio
 import structlog
 import trio
 
+from sor_daemon import http_server
 from sor_daemon.api.app import build_app
 from sor_daemon.coinapi.account import EmsAccount
 from sor_daemon.coinapi.rest import CoinApiRest
@@ -111,10 +109,7 @@ async def serve_api(
 ) -> None:
     """Serve the API with hypercorn's Trio worker; reports the bound addresses once listening."""
     host, port = parse_listen(config.api.listen)
-    server_config = hypercorn.config.Config()
-    server_config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
+    server_config = http_server.server_config(host, port)
     server_config.websocket_ping_interval = 20
     server_config.graceful_timeout = 5
-    server_config.accesslog = None
-    server_config.errorlog = logging.getLogger("hypercorn.error")
     await hypercorn.trio.serve(app, server_config, task_status=task_status)  # type: ignore[arg-type]

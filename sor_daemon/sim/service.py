@@ -10,7 +10,6 @@ quickfix acceptor is stopped, since one left running can crash the interpreter a
 
 from __future__ import annotations
 
-import logging
 import socket
 from datetime import UTC, datetime
 from functools import partial
@@ -19,8 +18,8 @@ import attrs
 import hypercorn.trio
 import structlog
 import trio
-from hypercorn.config import Config
 
+from sor_daemon.http_server import server_config
 from sor_daemon.sim.acceptor import EmsAcceptor
 from sor_daemon.sim.exchange import SimulatedExchange
 from sor_daemon.sim.faults import Faults, FaultSwitches
@@ -95,10 +94,7 @@ async def _serve_http(
     faults: Faults,
     task_status: trio.TaskStatus[SimulatorHandle],
 ) -> None:
-    config = Config()
-    config.bind = [f"{settings.host}:{settings.http_port}"]
-    config.accesslog = None
-    config.errorlog = logging.getLogger("hypercorn.error")
+    config = server_config(settings.host, settings.http_port)
     app = create_app(
         exchange,
         faults=faults,
