@@ -54,6 +54,26 @@ class ChildPlanned:
 
 
 @attrs.frozen
+class MarketSampled:
+    """What the market did in the interval before a slice, as the slice was planned.
+
+    The volume and notional the order's venues traded between ``start`` and ``end`` (None when
+    no source could tell), and the mid across those venues at ``at``. VWAP sizes its slice from
+    the volume; execution quality is computed from every sample of the order's life. Journaled
+    with the slice it informs, so a replay sees the very numbers the decision was made on.
+    """
+
+    order_id: str
+    slice_index: int
+    start: datetime
+    end: datetime
+    volume: Decimal | None
+    notional: Decimal | None
+    mid: Decimal | None
+    at: datetime
+
+
+@attrs.frozen
 class SliceSkipped:
     """A slice came due but traded nothing (too small for the venue, or no venue to trade)."""
 
@@ -89,11 +109,18 @@ class StatusChanged:
 
 
 Event = (
-    OrderAccepted | ParametersChanged | ChildPlanned | SliceSkipped | ChildReported | StatusChanged
+    OrderAccepted
+    | ParametersChanged
+    | MarketSampled
+    | ChildPlanned
+    | SliceSkipped
+    | ChildReported
+    | StatusChanged
 )
 EVENT_TYPES: tuple[type, ...] = (
     OrderAccepted,
     ParametersChanged,
+    MarketSampled,
     ChildPlanned,
     SliceSkipped,
     ChildReported,

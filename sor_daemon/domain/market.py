@@ -6,10 +6,13 @@ read by the router (books) and the algorithms (volume). No I/O; time is carried,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import attrs
+
+ZERO = Decimal(0)
 
 
 @attrs.frozen
@@ -73,3 +76,18 @@ class MarketActivity:
     def vwap(self) -> Decimal | None:
         """The market's volume-weighted average price over the stretch."""
         return self.notional / self.volume if self.volume > 0 else None
+
+
+def consolidated_mid(books: Sequence[BookView]) -> Decimal | None:
+    """The mid of the best bid and best ask across venues; when venues cross each other (one
+    bids above another's offer) the mean of the venue mids; None when no venue has a mid."""
+    two_sided = [book for book in books if book.mid is not None]
+    if not two_sided:
+        return None
+    best_bid = max(book.bids[0].price for book in two_sided)
+    best_ask = min(book.asks[0].price for book in two_sided)
+    if best_bid < best_ask:
+        return (best_bid + best_ask) / 2
+    return sum(((book.bids[0].price + book.asks[0].price) / 2 for book in two_sided), ZERO) / len(
+        two_sided
+    )

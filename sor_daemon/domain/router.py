@@ -1,31 +1,48 @@
-"""Routing a slice: which venue gets it, how much, and at what limit price.
+"""Routing a slice: split it across the listed venues by their current books, best price first.
 
-Children are LIMIT IMMEDIATE_OR_CANCEL orders priced at the touch (the best ask for a buy, the
-best bid for a sell) widened by a tolerance in basis points, so they take what is there now and
-never rest. Sizes are rounded down to the venue's size increment; a size below the venue's
-minimum is not sent.
+The router looks at every usable venue's book on the side a slice trades against (asks for a
+buy, bids for a sell). The best touch across venues, widened by a tolerance in basis points, is
+the worst price the slice will pay; every level at or better than it is liquidity the slice may
+take. Levels are taken best price first across venues (the venue listed first wins a tie) until
+the slice is covered or the acceptable liquidity runs out: a buy takes the cheapest offers first,
+wherever they are.
+
+Each venue that gets a share gets one child order: a LIMIT IMMEDIATE_OR_CANCEL at the acceptable
+price on that venue's grid, sized by what it displays, rounded down to its size increment. A
+share below the venue's minimum size is not sent; it goes to the other venues where they display
+more, or is left for a later slice. Nothing is routed beyond displayed liquidity at acceptable
+prices: what a slice cannot place now is caught up by the slices after it.
+
+A venue is not used when its book is older than the maximum age (stale), has nothing on the side
+the slice needs, or is excluded by the caller (it rejected the last child sent to it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import attrs
 
 from sor_daemon.domain.instruments import Instrument
-from sor_daemon.domain.values import Quote
+from sor_daemon.domain.market import BookView, PriceLevel
 from sor_daemon.protocol.messages import Side
 
 BASIS_POINT = Decimal("0.0001")
+ZERO = Decimal(0)
 
 
 @attrs.frozen
-class VenueQuote:
-    """A venue that could take the slice, with its current top of book."""
+class VenueBook:
+    """A listed venue with its current book for the order's symbol (None when none is known)."""
 
     instrument: Instrument
-    quote: Quote
+    book: BookView | None
+
+    @property
+    def exchange(self) -> str:
+        return self.instrument.exchange
 
 
 @attrs.frozen
@@ -37,33 +54,172 @@ class Route:
     price: Decimal
 
 
-def marketable_limit(
-    side: Side, quote: Quote, tolerance_bps: Decimal, instrument: Instrument
-) -> Decimal:
-    """The touch widened by ``tolerance_bps``, on the venue's price grid, never inside the touch."""
-    if side is Side.BUY:
-        widened = quote.ask * (1 + tolerance_bps * BASIS_POINT)
-        return max(instrument.round_price_down(widened), instrument.round_price_up(quote.ask))
-    widened = quote.bid * (1 - tolerance_bps * BASIS_POINT)
-    return min(instrument.round_price_up(widened), instrument.round_price_down(quote.bid))
+@attrs.frozen
+class Routing:
+    """The routes of one slice, and why each venue that got nothing was left out."""
+
+    routes: tuple[Route, ...]
+    left_out: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def routed(self) -> Decimal:
+        """The total quantity the routes carry."""
+        return sum((route.quantity for route in self.routes), ZERO)
+
+    def explain(self) -> str:
+        """Why venues were left out, as one line for a log or a status info."""
+        return "; ".join(f"{exchange}: {reason}" for exchange, reason in self.left_out)
 
 
-def _touch(side: Side, quote: Quote) -> Decimal:
-    return quote.ask if side is Side.BUY else quote.bid
+@attrs.frozen
+class RoutingPolicy:
+    """How far from the best touch a slice may pay, and how old a book may be."""
+
+    tolerance_bps: Decimal
+    max_book_age: timedelta
+
+
+def usable_venues(
+    side: Side,
+    venues: Sequence[VenueBook],
+    now: datetime,
+    max_book_age: timedelta,
+    excluded: Collection[str] = (),
+) -> tuple[list[VenueBook], list[tuple[str, str]]]:
+    """The venues a slice of ``side`` may trade on now, and the others with the reason."""
+    usable: list[VenueBook] = []
+    left_out: list[tuple[str, str]] = []
+    for venue in venues:
+        reason = _unusable_reason(side, venue, now, max_book_age, excluded)
+        if reason is None:
+            usable.append(venue)
+        else:
+            left_out.append((venue.exchange, reason))
+    return usable, left_out
+
+
+def _unusable_reason(
+    side: Side,
+    venue: VenueBook,
+    now: datetime,
+    max_book_age: timedelta,
+    excluded: Collection[str],
+) -> str | None:
+    if venue.exchange in excluded:
+        return "rejected the last child order"
+    book = venue.book
+    if book is None:
+        return "no market data yet"
+    if not book.is_fresh(now, max_book_age):
+        age = (now - book.at).total_seconds()
+        return f"market data is stale ({age:.1f}s old)"
+    if not _levels(side, book):
+        return "no bids" if side is Side.SELL else "no offers"
+    return None
 
 
 def route_slice(
-    target: Decimal, side: Side, venues: Sequence[VenueQuote], tolerance_bps: Decimal
-) -> list[Route]:
-    """Send the slice to the venue with the best touch (cheapest ask for a buy, richest bid for a
-    sell; the first listed wins a tie). Empty when no venue can take a child of that size."""
-    tradable = [v for v in venues if _touch(side, v.quote) > 0]
-    if not tradable:
-        return []
+    target: Decimal,
+    side: Side,
+    venues: Sequence[VenueBook],
+    now: datetime,
+    policy: RoutingPolicy,
+    excluded: Collection[str] = (),
+) -> Routing:
+    """Split ``target`` across the usable ``venues`` (see the module docstring)."""
+    usable, left_out = usable_venues(side, venues, now, policy.max_book_age, excluded)
+    if not usable or target <= 0:
+        return Routing((), tuple(left_out))
+    limit = _acceptable_price(side, usable, policy.tolerance_bps)
+    offers = _acceptable_levels(side, usable, limit)
+    shares = _allocate(target, offers, usable)
+    routes = []
+    for venue in usable:
+        quantity = shares.get(venue.exchange, ZERO)
+        if quantity <= 0:
+            reason = (
+                "nothing displayed at acceptable prices"
+                if not any(v is venue for v, _ in offers)
+                else "its share was below the minimum size"
+            )
+            left_out.append((venue.exchange, reason))
+            continue
+        routes.append(Route(venue.instrument, quantity, _on_grid(side, limit, venue.instrument)))
+    return Routing(tuple(routes), tuple(left_out))
+
+
+def _levels(side: Side, book: BookView) -> tuple[PriceLevel, ...]:
+    """The levels a slice of ``side`` trades against."""
+    return book.asks if side is Side.BUY else book.bids
+
+
+def _better_or_equal(side: Side, price: Decimal, limit: Decimal) -> bool:
+    return price <= limit if side is Side.BUY else price >= limit
+
+
+def _acceptable_price(side: Side, venues: Sequence[VenueBook], tolerance_bps: Decimal) -> Decimal:
+    """The best touch across venues widened by the tolerance: the worst price a slice pays."""
+    touches = [_levels(side, venue.book)[0].price for venue in venues if venue.book]
+    if side is Side.BUY:
+        return min(touches) * (1 + tolerance_bps * BASIS_POINT)
+    return max(touches) * (1 - tolerance_bps * BASIS_POINT)
+
+
+def _acceptable_levels(
+    side: Side, venues: Sequence[VenueBook], limit: Decimal
+) -> list[tuple[VenueBook, PriceLevel]]:
+    """Every level at an acceptable price, best price first, the first listed venue on a tie."""
+    offers = [
+        (rank, depth, venue, level)
+        for rank, venue in enumerate(venues)
+        if venue.book is not None
+        for depth, level in enumerate(_levels(side, venue.book))
+        if level.size > 0 and _better_or_equal(side, level.price, limit)
+    ]
     sign = 1 if side is Side.BUY else -1
-    best = min(tradable, key=lambda v: sign * _touch(side, v.quote))
-    quantity = best.instrument.round_size_down(target)
-    if quantity < best.instrument.min_size:
-        return []
-    price = marketable_limit(side, best.quote, tolerance_bps, best.instrument)
-    return [Route(best.instrument, quantity, price)]
+    offers.sort(key=lambda offer: (sign * offer[3].price, offer[0], offer[1]))
+    return [(venue, level) for _, _, venue, level in offers]
+
+
+def _allocate(
+    target: Decimal, offers: list[tuple[VenueBook, PriceLevel]], venues: Sequence[VenueBook]
+) -> dict[str, Decimal]:
+    """Each venue's share: greedy by price, on the venue's size grid, at least its minimum.
+
+    A venue whose share rounds below its minimum size is dropped and the greedy pass runs again
+    without it, so its share moves to the next best liquidity instead of being lost.
+    """
+    active = {venue.exchange for venue in venues}
+    while True:
+        shares = _greedy(target, [(v, level) for v, level in offers if v.exchange in active])
+        too_small = {
+            venue.exchange
+            for venue in venues
+            if venue.exchange in shares and shares[venue.exchange] < venue.instrument.min_size
+        }
+        if not too_small:
+            return shares
+        active -= too_small
+
+
+def _greedy(target: Decimal, offers: list[tuple[VenueBook, PriceLevel]]) -> dict[str, Decimal]:
+    """Take levels best first; each venue's running share is kept on its size grid."""
+    shares: dict[str, Decimal] = {}
+    left = target
+    for venue, level in offers:
+        if left <= 0:
+            break
+        instrument = venue.instrument
+        current = shares.get(venue.exchange, ZERO)
+        share = instrument.round_size_down(current + min(level.size, left))
+        if share > current:
+            shares[venue.exchange] = share
+            left -= share - current
+    return {exchange: share for exchange, share in shares.items() if share > 0}
+
+
+def _on_grid(side: Side, limit: Decimal, instrument: Instrument) -> Decimal:
+    """The acceptable price on the venue's price grid, never beyond it."""
+    if side is Side.BUY:
+        return instrument.round_price_down(limit)
+    return instrument.round_price_up(limit)

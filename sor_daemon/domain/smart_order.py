@@ -22,16 +22,27 @@ from sor_daemon.domain.events import (
     ChildPlanned,
     ChildReported,
     Event,
+    MarketSampled,
     OrderAccepted,
     ParametersChanged,
     SliceSkipped,
     StatusChanged,
 )
 from sor_daemon.domain.instruments import Instrument
-from sor_daemon.domain.router import Route, VenueQuote, route_slice
+from sor_daemon.domain.market import MarketActivity, consolidated_mid
+from sor_daemon.domain.quality import ExecutionQuality, execution_quality
+from sor_daemon.domain.router import (
+    Route,
+    Routing,
+    RoutingPolicy,
+    VenueBook,
+    route_slice,
+    usable_venues,
+)
 from sor_daemon.domain.schedule import Schedule
 from sor_daemon.domain.twap import twap_slice_target
 from sor_daemon.domain.values import ChildReport, ChildStatus, Fill, OrderStatus
+from sor_daemon.domain.vwap import DEFAULT_SAFETY_THRESHOLD, vwap_slice_target
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import ParameterChanges, Side, SmartOrderParameters
 
@@ -67,6 +78,35 @@ class ChildOrder:
         return max(self.quantity - self.cum_qty, ZERO) if self.open else ZERO
 
 
+@attrs.frozen
+class SlicePolicy:
+    """The daemon-wide rules a slice is planned by."""
+
+    routing: RoutingPolicy
+    complete_at_end: bool = False
+    default_safety_threshold: Decimal = DEFAULT_SAFETY_THRESHOLD
+
+
+@attrs.frozen
+class SlicePlan:
+    """One planned slice: the market sample it was sized on, then its children or why none.
+
+    ``events`` is what the runner journals, in order; ``routing`` tells which venues were left
+    out and why, for the log.
+    """
+
+    sample: MarketSampled
+    children: tuple[ChildPlanned, ...] = ()
+    skipped: SliceSkipped | None = None
+    routing: Routing | None = None
+
+    @property
+    def events(self) -> list[Event]:
+        """The sample, then the children or the skip."""
+        tail: list[Event] = [self.skipped] if self.skipped else list(self.children)
+        return [self.sample, *tail]
+
+
 @attrs.define
 class SmartOrder:
     """A smart order: built from its ``OrderAccepted`` event, then changed only by ``apply``."""
@@ -84,6 +124,7 @@ class SmartOrder:
     parameter_updates: list[tuple[datetime, SmartOrderParameters]] = attrs.Factory(list)
     children: dict[str, ChildOrder] = attrs.Factory(dict)
     fills: list[Fill] = attrs.Factory(list)
+    samples: list[MarketSampled] = attrs.Factory(list)
     filled: Decimal = ZERO
     next_slice: int = 0
 
@@ -141,33 +182,108 @@ class SmartOrder:
 
     # ---- deciding --------------------------------------------------------------------------
 
-    def plan_slice(
-        self,
-        now: datetime,
-        venues: Sequence[VenueQuote],
-        tolerance_bps: Decimal,
-    ) -> list[ChildPlanned] | SliceSkipped:
-        """The child orders for the slice due at ``now``, or why it trades nothing.
+    def slice_window(self, now: datetime) -> tuple[int, datetime, datetime]:
+        """The slice due at ``now`` and the interval before it, whose market activity sizes it.
 
         A slice whose successors are due too (the order fell behind) is merged into the newest
         due one: ``slices_left`` counts from there, so the remainder is spread, never doubled.
         """
         index = max(self.next_slice, self.schedule.latest_due(now))
-        slices_left = self.schedule.iterations - index
-        target = twap_slice_target(self.unplanned, slices_left)
-        if target <= 0:
-            reason = "waiting for open child orders" if self.in_flight else "nothing left to trade"
-            return SliceSkipped(self.id, index, reason, now)
-        if not venues:
-            return SliceSkipped(self.id, index, "no venue has a usable quote", now)
-        routes = route_slice(target, self.params.side, venues, tolerance_bps)
-        if not routes:
-            return SliceSkipped(
-                self.id, index, f"slice of {target:f} is below every venue's minimum size", now
-            )
-        return self._children_for(index, routes, now)
+        due = self.schedule.due(index)
+        return index, due - self.schedule.interval, due
 
-    def _children_for(self, index: int, routes: list[Route], now: datetime) -> list[ChildPlanned]:
+    def waiting_for(
+        self, now: datetime, venues: Sequence[VenueBook], policy: SlicePolicy
+    ) -> str | None:
+        """Why the due slice cannot be planned yet (no usable venue), or None when it can.
+
+        Waiting journals nothing: the runner tries again shortly, and says why in status info.
+        """
+        if self.unplanned <= 0:
+            return None
+        usable, left_out = usable_venues(self.params.side, venues, now, policy.routing.max_book_age)
+        if usable:
+            return None
+        return "no usable market data: " + "; ".join(f"{ex}: {why}" for ex, why in left_out)
+
+    def plan_slice(
+        self,
+        now: datetime,
+        venues: Sequence[VenueBook],
+        activity: MarketActivity | None,
+        policy: SlicePolicy,
+    ) -> SlicePlan:
+        """The slice due at ``now``: the market sample, then its child orders or why it skips.
+
+        ``activity`` is what the market traded in ``slice_window(now)``'s interval on the
+        order's venues (None when unknown): VWAP sizes the slice from it, and every order keeps
+        it for its execution quality.
+        """
+        index, start, end = self.slice_window(now)
+        sample = MarketSampled(
+            order_id=self.id,
+            slice_index=index,
+            start=start,
+            end=end,
+            volume=activity.volume if activity else None,
+            notional=activity.notional if activity else None,
+            mid=consolidated_mid([venue.book for venue in venues if venue.book is not None]),
+            at=now,
+        )
+        target, why_nothing = self._slice_target(index, sample.volume, policy)
+        if target <= 0:
+            return SlicePlan(sample, skipped=SliceSkipped(self.id, index, why_nothing, now))
+        routing = route_slice(
+            target, self.params.side, venues, now, policy.routing, self._rejected_last(venues)
+        )
+        if not routing.routes:
+            reason = f"a slice of {target:f} could not be placed: {routing.explain()}"
+            return SlicePlan(sample, skipped=SliceSkipped(self.id, index, reason, now))
+        return SlicePlan(
+            sample, children=self._children_for(index, routing.routes, now), routing=routing
+        )
+
+    def _slice_target(
+        self, index: int, volume: Decimal | None, policy: SlicePolicy
+    ) -> tuple[Decimal, str]:
+        """What the slice should trade, and why it trades nothing when that is zero."""
+        unplanned = self.unplanned
+        if unplanned <= 0:
+            reason = "waiting for open child orders" if self.in_flight else "nothing left to trade"
+            return ZERO, reason
+        slices_left = self.schedule.iterations - index
+        if self.algorithm != "VWAP":
+            return twap_slice_target(unplanned, slices_left), ""
+        if volume is None:
+            if slices_left <= 1 and policy.complete_at_end:
+                return unplanned, ""
+            return ZERO, "the market volume of the last interval is unknown"
+        threshold = self.params.safety_threshold or policy.default_safety_threshold
+        target = vwap_slice_target(
+            unplanned, slices_left, volume, threshold, complete_at_end=policy.complete_at_end
+        )
+        return target, f"the market traded {volume:f} in the last interval"
+
+    def _rejected_last(self, venues: Sequence[VenueBook]) -> frozenset[str]:
+        """Venues that rejected their child in the latest slice that sent any: skipped once.
+
+        When every listed venue rejected, none is skipped: the reject limit decides then.
+        """
+        if not self.children:
+            return frozenset()
+        latest = max(child.slice_index for child in self.children.values())
+        rejected = frozenset(
+            child.exchange
+            for child in self.children.values()
+            if child.slice_index == latest and child.status is ChildStatus.REJECTED
+        )
+        if rejected >= {venue.exchange for venue in venues}:
+            return frozenset()
+        return rejected
+
+    def _children_for(
+        self, index: int, routes: Sequence[Route], now: datetime
+    ) -> tuple[ChildPlanned, ...]:
         planned = []
         for number, route in enumerate(routes, start=len(self.children) + 1):
             planned.append(
@@ -184,7 +300,11 @@ class SmartOrder:
                     at=now,
                 )
             )
-        return planned
+        return tuple(planned)
+
+    def quality(self) -> ExecutionQuality:
+        """How well the order has traded so far against its market (see ``domain.quality``)."""
+        return execution_quality(self.params.side, self.created_at, self.fills, self.samples)
 
     def interpret(self, report: ChildReport, now: datetime) -> ChildReported | None:
         """The event a venue report amounts to, or None when it tells nothing new.
@@ -417,6 +537,7 @@ def check_amount_tradable(amount: Decimal, instruments: Sequence[Instrument]) ->
 
 _APPLY: dict[type, Callable[..., Fill | None]] = {
     OrderAccepted: lambda order, event: None,
+    MarketSampled: lambda order, event: order.samples.append(event),
     ChildPlanned: SmartOrder._apply_planned,
     SliceSkipped: SmartOrder._apply_skipped,
     ChildReported: SmartOrder._apply_reported,

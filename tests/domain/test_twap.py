@@ -8,21 +8,29 @@ from decimal import Decimal
 import pytest
 
 from sor_daemon.domain.events import ChildPlanned, SliceSkipped
-from sor_daemon.domain.router import VenueQuote
+from sor_daemon.domain.market import BookView
+from sor_daemon.domain.router import VenueBook
 from sor_daemon.domain.schedule import Schedule
 from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.domain.values import OrderStatus
 from sor_daemon.protocol.messages import Side
 from sor_daemon.protocol.periods import Period
-from tests.support.orders import DERIBIT_BTC, START, TABLE, deribit, fill_report, new_order, quote
-
-TOLERANCE = Decimal(10)
+from tests.support.orders import (
+    DERIBIT_BTC,
+    POLICY,
+    START,
+    TABLE,
+    deribit,
+    fill_report,
+    new_order,
+    plan,
+)
 
 
 def trade_slice(order: SmartOrder, index: int, fill: str | None = None) -> list[ChildPlanned]:
     """Plan the slice due at ``index``, apply it, and fill each child (fully by default)."""
     now = order.schedule.due(index)
-    planned = order.plan_slice(now, deribit(now), TOLERANCE)
+    planned = plan(order, now)
     if isinstance(planned, SliceSkipped):
         order.apply(planned)
         return []
@@ -94,11 +102,11 @@ def test_slices_too_small_for_the_venue_are_skipped_and_caught_up() -> None:
 
 def test_children_are_ioc_limits_at_the_touch_plus_tolerance_on_the_price_grid() -> None:
     buy = new_order()
-    [child] = buy.plan_slice(START, deribit(), TOLERANCE)  # type: ignore[misc]
+    [child] = plan(buy, START)  # type: ignore[misc]
     assert child.price == Decimal("66437.0")  # 66371 * 1.001 = 66437.371, rounded down to 0.5
     assert DERIBIT_BTC.is_price_multiple(child.price)
     sell = new_order(side=Side.SELL)
-    [child] = sell.plan_slice(START, deribit(), TOLERANCE)  # type: ignore[misc]
+    [child] = plan(sell, START)  # type: ignore[misc]
     assert child.price == Decimal("66304.0")  # 66370 * 0.999 = 66303.63, rounded up to 0.5
     assert child.side is Side.SELL
     assert child.child_id == "order-1-1"
@@ -118,13 +126,13 @@ def test_a_partial_fill_is_caught_up_by_later_slices() -> None:
 
 def test_open_children_count_as_spent_so_nothing_can_overfill() -> None:
     order = new_order(amount="10")
-    [first] = order.plan_slice(START, deribit(), TOLERANCE)  # type: ignore[misc]
+    [first] = plan(order, START)  # type: ignore[misc]
     order.apply(first)
     last = order.schedule.due(4)
-    [second] = order.plan_slice(last, deribit(last), TOLERANCE)  # type: ignore[misc]
+    [second] = plan(order, last)  # type: ignore[misc]
     assert second.quantity == Decimal(8)  # the last slice: all but the 2 still open
     order.apply(second)
-    skipped = order.plan_slice(last, deribit(last), TOLERANCE)
+    skipped = plan(order, last)
     assert isinstance(skipped, SliceSkipped)
     assert order.unplanned == 0
 
@@ -132,7 +140,7 @@ def test_open_children_count_as_spent_so_nothing_can_overfill() -> None:
 def test_a_late_order_merges_missed_slices_into_the_newest_due_one() -> None:
     order = new_order(amount="10", duration="4SEC", interval="1SEC")
     late = order.schedule.due(3) + timedelta(milliseconds=300)
-    [child] = order.plan_slice(late, deribit(late), TOLERANCE)  # type: ignore[misc]
+    [child] = plan(order, late)  # type: ignore[misc]
     assert child.slice_index == 3
     assert child.quantity == Decimal(5)  # 10 over the 2 slices left
     order.apply(child)
@@ -141,7 +149,7 @@ def test_a_late_order_merges_missed_slices_into_the_newest_due_one() -> None:
 
 def test_duplicated_and_stale_reports_change_nothing() -> None:
     order = new_order()
-    [child] = order.plan_slice(START, deribit(), TOLERANCE)  # type: ignore[misc]
+    [child] = plan(order, START)  # type: ignore[misc]
     order.apply(child)
     report = fill_report(child)
     event = order.interpret(report, START)
@@ -156,7 +164,7 @@ def test_duplicated_and_stale_reports_change_nothing() -> None:
 
 def test_fills_are_derived_from_cumqty_and_avgpx_when_lastpx_is_missing() -> None:
     order = new_order()
-    [child] = order.plan_slice(START, deribit(), TOLERANCE)  # type: ignore[misc]
+    [child] = plan(order, START)  # type: ignore[misc]
     order.apply(child)
     partial = fill_report(child, "0.5", lean=True, status=None)
     partial = partial.__class__(
@@ -178,7 +186,7 @@ def test_fills_are_derived_from_cumqty_and_avgpx_when_lastpx_is_missing() -> Non
     assert second.price == Decimal("66373")  # (66372.5 * 2 - 66371 * 0.5) / 1.5
     no_price = fill_report(child, lean=True)
     other = new_order(order_id="order-2")
-    [child2] = other.plan_slice(START, deribit(), TOLERANCE)  # type: ignore[misc]
+    [child2] = plan(other, START)  # type: ignore[misc]
     other.apply(child2)
     lean = no_price.__class__(child_id=child2.child_id, status=no_price.status, cum_qty=Decimal(2))
     booked = other.apply(other.interpret(lean, START))  # type: ignore[arg-type]
@@ -187,7 +195,7 @@ def test_fills_are_derived_from_cumqty_and_avgpx_when_lastpx_is_missing() -> Non
 
 def test_a_venue_overfill_is_booked_truthfully() -> None:
     order = new_order(amount="2", duration="1SEC", interval="1SEC")
-    [child] = order.plan_slice(START, deribit(), TOLERANCE)  # type: ignore[misc]
+    [child] = plan(order, START)  # type: ignore[misc]
     order.apply(child)
     order.apply(order.interpret(fill_report(child), START))  # type: ignore[arg-type]
     more = fill_report(child, "2.5")
@@ -200,18 +208,23 @@ def test_a_venue_overfill_is_booked_truthfully() -> None:
     assert order.filled == Decimal("2.5")
 
 
-def test_no_quote_means_no_children() -> None:
+def test_no_usable_book_means_waiting_not_trading() -> None:
     order = new_order()
-    assert isinstance(order.plan_slice(START, [], TOLERANCE), SliceSkipped)
-    crossed = [VenueQuote(DERIBIT_BTC, quote(bid="0", ask="0"))]
-    assert isinstance(order.plan_slice(START, crossed, TOLERANCE), SliceSkipped)
+    unknown = [VenueBook(DERIBIT_BTC, None)]
+    assert order.waiting_for(START, unknown, POLICY) == (
+        "no usable market data: DERIBIT: no market data yet"
+    )
+    empty = [VenueBook(DERIBIT_BTC, BookView("DERIBIT_PERP_BTC_USD", (), (), START))]
+    assert order.waiting_for(START, empty, POLICY) == "no usable market data: DERIBIT: no offers"
+    assert order.waiting_for(START, deribit(), POLICY) is None
+    assert isinstance(plan(order, START, empty), SliceSkipped)
 
 
 def test_three_rejected_children_in_a_row_fail_the_order() -> None:
     order = new_order(amount="10", duration="10SEC", interval="1SEC")
     for index in range(3):
         now = order.schedule.due(index)
-        [child] = order.plan_slice(now, deribit(now), TOLERANCE)  # type: ignore[misc]
+        [child] = plan(order, now)  # type: ignore[misc]
         order.apply(child)
         rejected = fill_report(child, "0")
         rejected = rejected.__class__(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import attrs
+
 from sor_daemon.data import read_text
-from sor_daemon.domain.events import ChildPlanned, OrderAccepted
+from sor_daemon.domain.events import ChildPlanned, OrderAccepted, SliceSkipped
 from sor_daemon.domain.instruments import InstrumentTable
-from sor_daemon.domain.router import VenueQuote
-from sor_daemon.domain.smart_order import SmartOrder
-from sor_daemon.domain.values import ChildReport, ChildStatus, Quote
+from sor_daemon.domain.market import BookView, MarketActivity, PriceLevel
+from sor_daemon.domain.router import RoutingPolicy, VenueBook
+from sor_daemon.domain.smart_order import SlicePolicy, SmartOrder
+from sor_daemon.domain.values import ChildReport, ChildStatus
 from sor_daemon.protocol.messages import Side, SmartOrderParameters
 from sor_daemon.protocol.periods import Period
 
@@ -40,24 +43,55 @@ def params(
 
 
 def new_order(
-    order_id: str = "order-1", exchanges: tuple[str, ...] = ("DERIBIT",), **kwargs: str
+    order_id: str = "order-1",
+    exchanges: tuple[str, ...] = ("DERIBIT",),
+    algorithm: str = "TWAP",
+    safety_threshold: str | None = None,
+    **kwargs: str,
 ) -> SmartOrder:
-    """A freshly accepted TWAP order starting at START."""
-    return SmartOrder.accept(
-        OrderAccepted(order_id, "TWAP", exchanges, params(**kwargs), START)  # type: ignore[arg-type]
+    """A freshly accepted order (TWAP unless told) starting at START."""
+    parameters = params(**kwargs)  # type: ignore[arg-type]
+    if safety_threshold is not None:
+        parameters = attrs.evolve(parameters, safety_threshold=Decimal(safety_threshold))
+    return SmartOrder.accept(OrderAccepted(order_id, algorithm, exchanges, parameters, START))
+
+
+POLICY = SlicePolicy(RoutingPolicy(tolerance_bps=Decimal(10), max_book_age=timedelta(seconds=10)))
+
+
+def book(
+    bid: str = "66370",
+    ask: str = "66371",
+    size: str = "50",
+    at: datetime = START,
+    symbol_id: str = "DERIBIT_PERP_BTC_USD",
+) -> BookView:
+    """A one-level book (DERIBIT's BTC perpetual by default)."""
+    return BookView(
+        symbol_id,
+        (PriceLevel(Decimal(bid), Decimal(size)),),
+        (PriceLevel(Decimal(ask), Decimal(size)),),
+        at,
     )
 
 
-def quote(bid: str = "66370", ask: str = "66371", size: str = "50", at: datetime = START) -> Quote:
-    """A top of book on DERIBIT's BTC perpetual."""
-    return Quote(
-        "DERIBIT_PERP_BTC_USD", Decimal(bid), Decimal(size), Decimal(ask), Decimal(size), at
-    )
+def deribit(at: datetime = START) -> list[VenueBook]:
+    """DERIBIT with a fresh, deep enough book."""
+    return [VenueBook(DERIBIT_BTC, book(at=at))]
 
 
-def deribit(at: datetime = START) -> list[VenueQuote]:
-    """DERIBIT with a usable quote."""
-    return [VenueQuote(DERIBIT_BTC, quote(at=at))]
+def plan(
+    order: SmartOrder,
+    now: datetime,
+    venues: list[VenueBook] | None = None,
+    activity: MarketActivity | None = None,
+    policy: SlicePolicy = POLICY,
+) -> list[ChildPlanned] | SliceSkipped:
+    """Plan the slice due at ``now`` and apply its market sample; the children (or the skip) are
+    returned for the test to apply."""
+    result = order.plan_slice(now, deribit(now) if venues is None else venues, activity, policy)
+    order.apply(result.sample)
+    return result.skipped if result.skipped is not None else list(result.children)
 
 
 def fill_report(

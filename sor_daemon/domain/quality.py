@@ -1,0 +1,71 @@
+"""Execution quality: how well a smart order traded against the market it traded in.
+
+Computed from the order's own fills and the market samples its runner journaled at every slice
+(``MarketSampled``), so the numbers survive a restart and can be recomputed from the journal.
+
+- **arrival price**: the mid when the order started (its first sample with a two-sided book);
+- **average price**: the order's volume-weighted fill price;
+- **slippage**: average price against arrival in basis points, signed as a cost: positive means
+  the order paid more than arrival on a buy, or received less on a sell;
+- **market VWAP and TWAP** over the order's life: traded notional over volume, and the mean of the
+  mids sampled on the order's even grid (a time-weighted average);
+- **participation rate**: the order's filled quantity over the market volume on its venues
+  during its life (the market volume includes the order's own fills).
+
+A number that cannot be known (no fill yet, no book at the start, no volume seen) is None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+import attrs
+
+from sor_daemon.domain.events import MarketSampled
+from sor_daemon.domain.values import Fill
+from sor_daemon.protocol.messages import Side
+
+BASIS_POINTS = Decimal(10_000)
+ZERO = Decimal(0)
+
+
+@attrs.frozen
+class ExecutionQuality:
+    """The execution-quality figures of one smart order (None where unknown)."""
+
+    arrival_price: Decimal | None
+    average_price: Decimal | None
+    slippage_bps: Decimal | None
+    market_vwap: Decimal | None
+    market_twap: Decimal | None
+    participation_rate: Decimal | None
+
+
+def execution_quality(
+    side: Side, started_at: datetime, fills: Sequence[Fill], samples: Sequence[MarketSampled]
+) -> ExecutionQuality:
+    """The figures for an order of ``side`` started at ``started_at``."""
+    mids = [sample.mid for sample in samples if sample.mid is not None]
+    arrival = mids[0] if mids else None
+    filled = sum((fill.quantity for fill in fills), ZERO)
+    average = sum((fill.quantity * fill.price for fill in fills), ZERO) / filled if filled else None
+    during = [s for s in samples if s.start >= started_at and s.volume is not None]
+    volume = sum((s.volume for s in during if s.volume is not None), ZERO)
+    notional = sum((s.notional for s in during if s.notional is not None), ZERO)
+    return ExecutionQuality(
+        arrival_price=arrival,
+        average_price=average,
+        slippage_bps=_slippage_bps(side, arrival, average),
+        market_vwap=notional / volume if volume > 0 else None,
+        market_twap=sum(mids, ZERO) / len(mids) if mids else None,
+        participation_rate=filled / volume if volume > 0 else None,
+    )
+
+
+def _slippage_bps(side: Side, arrival: Decimal | None, average: Decimal | None) -> Decimal | None:
+    if arrival is None or average is None or arrival <= 0:
+        return None
+    cost = average - arrival if side is Side.BUY else arrival - average
+    return cost / arrival * BASIS_POINTS

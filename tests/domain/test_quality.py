@@ -1,0 +1,77 @@
+"""Execution quality from fills and market samples: arrival, average, slippage, market VWAP and
+TWAP, participation. No I/O."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from sor_daemon.domain.events import MarketSampled
+from sor_daemon.domain.quality import execution_quality
+from sor_daemon.domain.values import ChildStatus, Fill
+from sor_daemon.protocol.messages import Side
+from tests.support.orders import START
+
+
+def sample(index: int, volume: str | None, notional: str | None, mid: str | None) -> MarketSampled:
+    end = START + timedelta(seconds=index)
+    return MarketSampled(
+        "order-1",
+        index,
+        end - timedelta(seconds=1),
+        end,
+        None if volume is None else Decimal(volume),
+        None if notional is None else Decimal(notional),
+        None if mid is None else Decimal(mid),
+        end,
+    )
+
+
+def fill(quantity: str, price: str) -> Fill:
+    return Fill(
+        "order-1",
+        "order-1-1",
+        "DERIBIT",
+        "DERIBIT_PERP_BTC_USD",
+        Side.BUY,
+        Decimal(quantity),
+        Decimal(price),
+        ChildStatus.FILLED,
+        START,
+    )
+
+
+SAMPLES = [
+    sample(0, "50", "5000000", "100000"),  # the interval before the start: not the order's life
+    sample(1, "10", "1000100", "100010"),
+    sample(2, "30", "3000600", "100030"),
+]
+
+
+def test_a_buy_that_paid_above_arrival_shows_a_positive_cost() -> None:
+    quality = execution_quality(
+        Side.BUY, START, [fill("1", "100020"), fill("3", "100040")], SAMPLES
+    )
+    assert quality.arrival_price == Decimal(100000)
+    assert quality.average_price == Decimal(100035)
+    assert quality.slippage_bps == Decimal("3.5")
+    assert quality.market_vwap == Decimal(4000700) / Decimal(40)
+    assert quality.market_twap == (Decimal(100000) + Decimal(100010) + Decimal(100030)) / 3
+    assert quality.participation_rate == Decimal("0.1")
+
+
+def test_a_sell_below_arrival_is_a_cost_too() -> None:
+    quality = execution_quality(Side.SELL, START, [fill("2", "99990")], SAMPLES)
+    assert quality.slippage_bps == Decimal(1)
+    better = execution_quality(Side.SELL, START, [fill("2", "100010")], SAMPLES)
+    assert better.slippage_bps == Decimal(-1)
+
+
+def test_what_cannot_be_known_is_none() -> None:
+    quality = execution_quality(Side.BUY, START, [], [sample(0, None, None, None)])
+    assert quality.arrival_price is None
+    assert quality.average_price is None
+    assert quality.slippage_bps is None
+    assert quality.market_vwap is None
+    assert quality.market_twap is None
+    assert quality.participation_rate is None

@@ -1,0 +1,179 @@
+"""Splitting a slice across venues by their books: best price first, depth, grids, minimums,
+stale and rejecting venues left out. No I/O."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sor_daemon.domain.instruments import Instrument
+from sor_daemon.domain.market import BookView, PriceLevel
+from sor_daemon.domain.router import RoutingPolicy, VenueBook, route_slice
+from sor_daemon.domain.smart_order import SmartOrder
+from sor_daemon.domain.values import ChildStatus
+from sor_daemon.protocol.messages import Side
+from tests.support.orders import DERIBIT_BTC, START, TABLE, fill_report, new_order, plan
+
+POLICY = RoutingPolicy(tolerance_bps=Decimal(10), max_book_age=timedelta(seconds=10))
+
+
+def instrument(exchange: str, symbol_type: str = "perpetual") -> Instrument:
+    found = TABLE.find(exchange, "BTC-USD", symbol_type)
+    assert found is not None
+    return found
+
+
+BINANCE_BTC = instrument("BINANCE")
+COINBASE_BTC = instrument("COINBASE", "spot")
+KRAKEN_BTC = instrument("KRAKEN", "spot")
+
+
+def venue(
+    target: Instrument,
+    asks: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    bids: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    age: float = 0,
+) -> VenueBook:
+    """A venue whose book has these (price, size) levels, heard ``age`` seconds before START."""
+
+    def levels(pairs: list[tuple[str, str]]) -> tuple[PriceLevel, ...]:
+        return tuple(PriceLevel(Decimal(price), Decimal(size)) for price, size in pairs)
+
+    book = BookView(
+        target.symbol_id_coinapi, levels(bids), levels(asks), START - timedelta(seconds=age)
+    )
+    return VenueBook(target, book)
+
+
+def shares(target: str, side: Side, venues: list[VenueBook], **kwargs: object) -> dict[str, str]:
+    routing = route_slice(Decimal(target), side, venues, START, POLICY, **kwargs)  # type: ignore[arg-type]
+    return {r.instrument.exchange: f"{r.quantity.normalize():f}" for r in routing.routes}
+
+
+def test_a_buy_takes_the_cheapest_offers_first_across_venues() -> None:
+    binance = venue(BINANCE_BTC, asks=[("60000", "1"), ("60001", "2")])
+    deribit = venue(DERIBIT_BTC, asks=[("60000.5", "3"), ("60002", "5")])
+    assert shares("4", Side.BUY, [binance, deribit]) == {"BINANCE": "1", "DERIBIT": "3"}
+    assert shares("5", Side.BUY, [binance, deribit]) == {"BINANCE": "2", "DERIBIT": "3"}
+    assert shares("0.5", Side.BUY, [deribit, binance]) == {"BINANCE": "0.5"}
+
+
+def test_a_sell_takes_the_richest_bids_first() -> None:
+    binance = venue(BINANCE_BTC, bids=[("59990", "1"), ("59980", "4")])
+    deribit = venue(DERIBIT_BTC, bids=[("59995", "2"), ("59985", "2")])
+    assert shares("4", Side.SELL, [binance, deribit]) == {"BINANCE": "1", "DERIBIT": "3"}
+
+
+def test_children_are_ioc_limits_at_the_best_touch_widened_on_each_grid() -> None:
+    binance = venue(BINANCE_BTC, asks=[("60000", "1")])
+    deribit = venue(DERIBIT_BTC, asks=[("60000.5", "3")])
+    routing = route_slice(Decimal(4), Side.BUY, [binance, deribit], START, POLICY)
+    # 60000 * 1.001 = 60060: the worst price either child may pay, on each venue's grid
+    assert [(r.instrument.exchange, r.price) for r in routing.routes] == [
+        ("BINANCE", Decimal("60060.0")),
+        ("DERIBIT", Decimal("60060.0")),
+    ]
+    selling = venue(COINBASE_BTC, bids=[("60000.01", "1")])
+    [route] = route_slice(Decimal(1), Side.SELL, [selling], START, POLICY).routes
+    assert route.price == Decimal("59940.01")  # 60000.01 * 0.999 = 59940.00999, rounded up
+
+
+def test_nothing_beyond_the_displayed_depth_at_acceptable_prices() -> None:
+    tight = RoutingPolicy(tolerance_bps=Decimal(1), max_book_age=timedelta(seconds=10))
+    binance = venue(BINANCE_BTC, asks=[("60000", "1"), ("60005", "2"), ("60010", "50")])
+    routing = route_slice(Decimal(10), Side.BUY, [binance], START, tight)
+    [route] = routing.routes
+    assert route.quantity == Decimal(3)  # 60010 is beyond 60000 * 1.0001 = 60006
+    assert routing.routed == Decimal(3)
+
+
+def test_shares_are_rounded_down_to_each_venues_size_increment() -> None:
+    deribit = venue(DERIBIT_BTC, asks=[("60000", "0.25"), ("60001", "0.37")])
+    coinbase = venue(COINBASE_BTC, asks=[("60002", "0.123456789")])
+    got = shares("1", Side.BUY, [deribit, coinbase])
+    assert got == {"DERIBIT": "0.5", "COINBASE": "0.12345678"}
+
+
+def test_a_share_below_the_minimum_size_moves_to_the_next_best_venue() -> None:
+    kraken = venue(KRAKEN_BTC, asks=[("59999", "0.00005")])
+    coinbase = venue(COINBASE_BTC, asks=[("60000", "2")])
+    routing = route_slice(Decimal(1), Side.BUY, [kraken, coinbase], START, POLICY)
+    assert [(r.instrument.exchange, r.quantity) for r in routing.routes] == [
+        ("COINBASE", Decimal(1))
+    ]
+    assert routing.left_out == (("KRAKEN", "its share was below the minimum size"),)
+
+
+def test_a_slice_smaller_than_every_minimum_routes_nothing() -> None:
+    deribit = venue(DERIBIT_BTC, asks=[("60000", "5")])
+    assert route_slice(Decimal("0.05"), Side.BUY, [deribit], START, POLICY).routes == ()
+
+
+def test_stale_empty_and_unknown_books_are_left_out() -> None:
+    stale = venue(BINANCE_BTC, asks=[("59000", "10")], age=11)
+    fresh = venue(DERIBIT_BTC, asks=[("60000", "10")], age=9)
+    unknown = VenueBook(COINBASE_BTC, None)
+    one_sided = venue(KRAKEN_BTC, bids=[("59999", "1")])
+    routing = route_slice(Decimal(1), Side.BUY, [stale, fresh, unknown, one_sided], START, POLICY)
+    assert [r.instrument.exchange for r in routing.routes] == ["DERIBIT"]
+    assert dict(routing.left_out) == {
+        "BINANCE": "market data is stale (11.0s old)",
+        "COINBASE": "no market data yet",
+        "KRAKEN": "no offers",
+    }
+
+
+def test_an_excluded_venue_gets_nothing_even_at_the_best_price() -> None:
+    binance = venue(BINANCE_BTC, asks=[("59000", "10")])
+    deribit = venue(DERIBIT_BTC, asks=[("59010", "10")])
+    assert shares("1", Side.BUY, [binance, deribit], excluded={"BINANCE"}) == {"DERIBIT": "1"}
+
+
+def test_a_price_tie_goes_to_the_venue_listed_first() -> None:
+    binance = venue(BINANCE_BTC, asks=[("60000", "1")])
+    deribit = venue(DERIBIT_BTC, asks=[("60000", "1")])
+    assert shares("1", Side.BUY, [deribit, binance]) == {"DERIBIT": "1"}
+    assert shares("1", Side.BUY, [binance, deribit]) == {"BINANCE": "1"}
+
+
+def two_venue_order() -> SmartOrder:
+    return new_order(exchanges=("BINANCE", "DERIBIT"), amount="10", duration="1SEC")
+
+
+def books(at_second: int) -> list[VenueBook]:
+    """BINANCE offers 3 at 60000, DERIBIT 9 at 60001, both heard at START + ``at_second``."""
+    at = START + timedelta(seconds=at_second)
+    return [
+        VenueBook(BINANCE_BTC, offers(BINANCE_BTC, at, "60000", "3")),
+        VenueBook(DERIBIT_BTC, offers(DERIBIT_BTC, at, "60001", "9")),
+    ]
+
+
+def offers(target: Instrument, at: datetime, price: str, size: str) -> BookView:
+    level = PriceLevel(Decimal(price), Decimal(size))
+    return BookView(target.symbol_id_coinapi, (), (level,), at)
+
+
+def test_a_slice_becomes_one_child_per_venue_with_its_own_id() -> None:
+    order = two_venue_order()
+    children = plan(order, START, books(0))
+    assert isinstance(children, list)
+    assert [(c.child_id, c.exchange, c.quantity, c.slice_index) for c in children] == [
+        ("order-1-1", "BINANCE", Decimal("3.0"), 0),
+        ("order-1-2", "DERIBIT", Decimal("2.0"), 0),
+    ]
+
+
+def test_a_venue_that_rejected_is_skipped_for_the_next_slice_only() -> None:
+    order = two_venue_order()
+    first = plan(order, START, books(0))
+    assert isinstance(first, list)
+    for child in first:
+        order.apply(child)
+        status = ChildStatus.REJECTED if child.exchange == "BINANCE" else None
+        report = fill_report(child, "0" if status else None, status=status)
+        order.apply(order.interpret(report, START))  # type: ignore[arg-type]
+    second = plan(order, START + timedelta(seconds=1), books(1))
+    assert isinstance(second, list)
+    assert [c.exchange for c in second] == ["DERIBIT"]
+    assert second[0].quantity == Decimal(8)  # 10 less the 2 DERIBIT filled, all on DERIBIT
