@@ -111,8 +111,7 @@ def _unusable_reason(
     if book is None:
         return "no market data yet"
     if not book.is_fresh(now, max_book_age):
-        age = (now - book.at).total_seconds()
-        return f"market data is stale ({age:.1f}s old)"
+        return f"market data is stale (nothing heard for over {max_book_age.total_seconds():g}s)"
     if not _levels(side, book):
         return "no bids" if side is Side.SELL else "no offers"
     return None

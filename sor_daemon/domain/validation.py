@@ -7,7 +7,7 @@ from sor_daemon.domain.smart_order import check_amount_tradable
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import NewSmartOrder
 
-SUPPORTED_ALGORITHMS = ("TWAP",)
+SUPPORTED_ALGORITHMS = ("TWAP", "VWAP")
 
 
 def instruments_for(request: NewSmartOrder, table: InstrumentTable) -> list[Instrument]:

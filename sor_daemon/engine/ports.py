@@ -1,20 +1,22 @@
 """What the engine needs from the outside world, as protocols the edges implement.
 
-The FIX layer implements ``OrderGateway``; market data implements ``QuoteSource``; the EMS's REST
+The FIX layer implements ``OrderGateway``; market data implements ``MarketView``; the EMS's REST
 API implements ``AccountSource``. The engine never imports them: tests can plug in an in-Trio
 venue, the daemon plugs in the real ones.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 import attrs
 
 from sor_daemon.domain.events import ChildPlanned
-from sor_daemon.domain.instruments import Instrument
+from sor_daemon.domain.market import BookView, MarketActivity
 from sor_daemon.domain.smart_order import ChildOrder
-from sor_daemon.domain.values import ChildReport, Quote
+from sor_daemon.domain.values import ChildReport
 
 
 @attrs.frozen
@@ -49,11 +51,29 @@ class OrderGateway(Protocol):
         ...
 
 
-class QuoteSource(Protocol):
-    """Where the current top of book comes from."""
+class MarketView(Protocol):
+    """The market as the algorithms and the router see it: books and traded volume.
 
-    async def quote(self, instrument: Instrument) -> Quote | None:
-        """The current quote, or None when none is usable."""
+    Symbols are CoinAPI symbol ids. A runner watches its symbols for as long as it trades, so the
+    market data follows the running orders.
+    """
+
+    def watch(self, symbol_ids: Iterable[str]) -> None:
+        """Start following these symbols (a no-op for those already followed)."""
+        ...
+
+    def unwatch(self, symbol_ids: Iterable[str]) -> None:
+        """Stop following these symbols for one watcher; the last one out unsubscribes."""
+        ...
+
+    def book(self, symbol_id: str) -> BookView | None:
+        """The symbol's current book, or None when there is none."""
+        ...
+
+    async def activity(
+        self, symbol_ids: Sequence[str], start: datetime, end: datetime
+    ) -> MarketActivity | None:
+        """What these symbols traded together between ``start`` and ``end``; None if unknown."""
         ...
 
 

@@ -6,11 +6,14 @@ subscriber.
 
 from __future__ import annotations
 
+import attrs
+
 from sor_daemon.domain.events import ChildPlanned
 from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.domain.values import Fill
 from sor_daemon.protocol.codec import canonical_parameters, dumps
 from sor_daemon.protocol.messages import (
+    ExecutionQualityView,
     FillReport,
     FillView,
     HistoryTime,
@@ -108,4 +111,5 @@ def order_view(order: SmartOrder) -> SmartOrderView:
             )
             for fill in order.fills
         ),
+        execution_quality=ExecutionQualityView(**attrs.asdict(order.quality())),
     )

@@ -18,19 +18,17 @@ import trio
 
 from sor_daemon import failpoints
 from sor_daemon.domain.events import (
-    ChildPlanned,
     Event,
     ParametersChanged,
-    SliceSkipped,
     StatusChanged,
 )
 from sor_daemon.domain.instruments import Instrument
-from sor_daemon.domain.router import VenueQuote
-from sor_daemon.domain.smart_order import SmartOrder
-from sor_daemon.domain.values import ChildReport, ChildStatus, OrderStatus
+from sor_daemon.domain.router import VenueBook
+from sor_daemon.domain.smart_order import SlicePlan, SmartOrder
+from sor_daemon.domain.values import ChildReport, ChildStatus, Fill, OrderStatus
 from sor_daemon.engine.clock import Clock
 from sor_daemon.engine.feed import Feed
-from sor_daemon.engine.ports import OrderGateway, QuoteSource, SessionDown, SessionUp
+from sor_daemon.engine.ports import MarketView, OrderGateway, SessionDown, SessionUp
 from sor_daemon.engine.presenting import status_change, trade_fill, trade_request
 from sor_daemon.engine.settings import TradingSettings
 from sor_daemon.protocol.errors import ProtocolError
@@ -84,11 +82,11 @@ Message = ChildReport | SessionUp | SessionDown | Cancel | Change
 
 @attrs.define
 class Services:
-    """What every runner shares: the journal, the gateway, quotes, the feed and the clock."""
+    """What every runner shares: the journal, the gateway, the market, the feed and the clock."""
 
     journal: Journal
     gateway: OrderGateway
-    quotes: QuoteSource
+    market: MarketView
     feed: Feed
     clock: Clock
     settings: TradingSettings
@@ -119,7 +117,15 @@ class OrderRunner:
         return self.order.status.terminal and not self.order.open_children
 
     async def run(self) -> None:
-        """Trade the order to its end, then return."""
+        """Trade the order to its end, then return; its symbols are watched meanwhile."""
+        symbol_ids = [instrument.symbol_id_coinapi for instrument in self._instruments]
+        self._services.market.watch(symbol_ids)
+        try:
+            await self._run()
+        finally:
+            self._services.market.unwatch(symbol_ids)
+
+    async def _run(self) -> None:
         if self._down_since is None:
             await self._reconcile()
         await self._settle()
@@ -209,30 +215,42 @@ class OrderRunner:
         )
 
     async def _trade_slice(self, now: datetime) -> None:
-        venues = await self._venue_quotes()
-        if not venues:
-            self._retry_at = now + self._services.settings.quote_retry
-            await self._set_info(
-                "waiting for a usable quote from " + ", ".join(self.order.exchanges)
-            )
+        settings = self._services.settings
+        policy = settings.slice_policy
+        venues = self._venue_books()
+        waiting = self.order.waiting_for(now, venues, policy)
+        if waiting is not None:
+            self._retry_at = now + settings.market_data_retry
+            if self.order.status_info != waiting:
+                self._log.warning("slice waiting", reason=waiting)
+            await self._set_info(waiting)
             return
         self._retry_at = None
+        _, start, end = self.order.slice_window(now)
+        activity = await self._services.market.activity(
+            [instrument.symbol_id_coinapi for instrument in self._instruments], start, end
+        )
         now = self._services.clock.now()
-        decision = self.order.plan_slice(now, venues, self._services.settings.price_tolerance_bps)
-        if isinstance(decision, SliceSkipped):
-            self._log.info("slice skipped", slice=decision.slice_index, reason=decision.reason)
-            await self._record(decision)
+        plan = self.order.plan_slice(now, self._venue_books(), activity, policy)
+        if plan.skipped is not None:
+            self._log.info(
+                "slice skipped", slice=plan.skipped.slice_index, reason=plan.skipped.reason
+            )
+            await self._record(*plan.events)
             return
-        await self._send_children(decision)
+        if plan.routing is not None and plan.routing.left_out:
+            self._log.info("venues left out of slice", reasons=plan.routing.explain())
+        await self._send_children(plan)
 
-    async def _send_children(self, planned: list[ChildPlanned]) -> None:
-        await self._services.journal.append(*planned)
+    async def _send_children(self, plan: SlicePlan) -> None:
+        await self._services.journal.append(*plan.events)
         failpoints.reached(failpoints.CHILD_JOURNALED)
-        for event in planned:
+        self.order.apply(plan.sample)
+        for event in plan.children:
             self.order.apply(event)
             self._services.feed.publish(trade_request(event))
         await self._set_info(None)
-        for event in planned:
+        for event in plan.children:
             sent = self._services.gateway.send_new(event)
             self._log.info(
                 "child order sent" if sent else "child order not sent",
@@ -251,13 +269,12 @@ class OrderRunner:
                     )
                 )
 
-    async def _venue_quotes(self) -> list[VenueQuote]:
-        venues = []
-        for instrument in self._instruments:
-            quote = await self._services.quotes.quote(instrument)
-            if quote is not None:
-                venues.append(VenueQuote(instrument, quote))
-        return venues
+    def _venue_books(self) -> list[VenueBook]:
+        market = self._services.market
+        return [
+            VenueBook(instrument, market.book(instrument.symbol_id_coinapi))
+            for instrument in self._instruments
+        ]
 
     async def _handle(self, message: Message) -> None:
         match message:
@@ -323,10 +340,13 @@ class OrderRunner:
         if event is not None:
             await self._record(event)
 
-    async def _record(self, event: Event) -> None:
+    async def _record(self, *events: Event) -> None:
         """Journal, apply, announce: the one path every state change takes."""
-        await self._services.journal.append(event)
-        fill = self.order.apply(event)
+        await self._services.journal.append(*events)
+        for event in events:
+            self._announce(event, self.order.apply(event))
+
+    def _announce(self, event: Event, fill: Fill | None) -> None:
         feed = self._services.feed
         if fill is not None:
             self._log.info(
@@ -338,6 +358,14 @@ class OrderRunner:
             )
             feed.publish(trade_fill(fill))
         if isinstance(event, StatusChanged):
-            self._log.info("status", status=event.status.value, info=event.info)
+            quality = {}
+            if event.status.terminal:
+                quality = {k: _plain(v) for k, v in attrs.asdict(self.order.quality()).items()}
+            self._log.info("status", status=event.status.value, info=event.info, **quality)
         if isinstance(event, StatusChanged | ParametersChanged):
             feed.publish(status_change(self.order))
+
+
+def _plain(value: object) -> str | None:
+    """A quality figure for the log: a plain decimal string, or None."""
+    return None if value is None else f"{value:f}"

@@ -1,4 +1,4 @@
-"""The trading knobs the engine reads: price tolerance, patience with the EMS, reject limits."""
+"""The trading knobs the engine reads: pricing, market data age, VWAP, patience with the EMS."""
 
 from __future__ import annotations
 
@@ -7,13 +7,32 @@ from decimal import Decimal
 
 import attrs
 
+from sor_daemon.domain.router import RoutingPolicy
+from sor_daemon.domain.smart_order import SlicePolicy
+from sor_daemon.domain.vwap import DEFAULT_SAFETY_THRESHOLD
+
 
 @attrs.frozen
 class TradingSettings:
-    """How the engine trades; every field has a default a desk can start with."""
+    """How the engine trades; every field has a default a desk can start with.
+
+    ``market_data_retry`` is how soon a slice that found no usable venue looks again.
+    """
 
     price_tolerance_bps: Decimal = Decimal(10)
+    max_book_age: timedelta = timedelta(seconds=10)
+    complete_at_end: bool = False
+    default_safety_threshold: Decimal = DEFAULT_SAFETY_THRESHOLD
     session_down_grace: timedelta | None = timedelta(seconds=30)
     max_consecutive_rejects: int = 3
-    quote_retry: timedelta = timedelta(seconds=1)
+    market_data_retry: timedelta = timedelta(milliseconds=250)
     reconcile_timeout: timedelta = timedelta(seconds=5)
+
+    @property
+    def slice_policy(self) -> SlicePolicy:
+        """The rules the domain plans slices by."""
+        return SlicePolicy(
+            routing=RoutingPolicy(self.price_tolerance_bps, self.max_book_age),
+            complete_at_end=self.complete_at_end,
+            default_safety_threshold=self.default_safety_threshold,
+        )

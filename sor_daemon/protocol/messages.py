@@ -261,6 +261,21 @@ class FillView:
 
 
 @attrs.frozen(kw_only=True)
+class ExecutionQualityView:
+    """How well a smart order traded, in a SmartOrderView (see ``domain.quality``); a figure
+    that is not known yet is left out."""
+
+    DIALECT: ClassVar[Dialect] = Dialect.REST
+
+    arrival_price: Decimal | None = extra_field()
+    average_price: Decimal | None = extra_field()
+    slippage_bps: Decimal | None = extra_field()
+    market_vwap: Decimal | None = extra_field()
+    market_twap: Decimal | None = extra_field()
+    participation_rate: Decimal | None = extra_field()
+
+
+@attrs.frozen(kw_only=True)
 class SmartOrderView:
     """One smart order as GET /requests lists it.
 
@@ -283,6 +298,7 @@ class SmartOrderView:
     status_history: Mapping[str, HistoryTime]
     parameters_updates: Mapping[datetime, Mapping[str, str]]
     fills: tuple[FillView, ...]
+    execution_quality: ExecutionQualityView | None = extra_field()
 
 
 @attrs.frozen(kw_only=True)

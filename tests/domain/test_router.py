@@ -117,7 +117,7 @@ def test_stale_empty_and_unknown_books_are_left_out() -> None:
     routing = route_slice(Decimal(1), Side.BUY, [stale, fresh, unknown, one_sided], START, POLICY)
     assert [r.instrument.exchange for r in routing.routes] == ["DERIBIT"]
     assert dict(routing.left_out) == {
-        "BINANCE": "market data is stale (11.0s old)",
+        "BINANCE": "market data is stale (nothing heard for over 10s)",
         "COINBASE": "no market data yet",
         "KRAKEN": "no offers",
     }

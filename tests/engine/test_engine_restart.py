@@ -17,9 +17,9 @@ from sor_daemon.engine.ports import GatewayEvent
 from sor_daemon.engine.runner import Services
 from sor_daemon.engine.settings import TradingSettings
 from sor_daemon.store.journal import Journal
-from tests.engine.test_engine_schedule import new, run_inline, wait_until_over
 from tests.support.orders import START, TABLE
-from tests.support.paper import PaperVenue, StaticQuotes
+from tests.support.paper import PaperVenue, StaticMarket
+from tests.support.rig import new, run_inline, wait_until_over
 
 
 async def run_engine(
@@ -32,7 +32,7 @@ async def run_engine(
         async with trio.open_nursery() as nursery:
             await nursery.start(journal.run)
             services = Services(
-                journal, venue, StaticQuotes(clock), Feed(), clock, TradingSettings()
+                journal, venue, StaticMarket(clock), Feed(), clock, TradingSettings()
             )
             engine = Engine(services, TABLE, receive)
             await nursery.start(engine.run)

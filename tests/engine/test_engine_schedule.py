@@ -3,100 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
-from pathlib import Path
 
 import attrs
 import pytest
 import trio
 import trio.testing
 
-from sor_daemon.domain.events import OrderAccepted
 from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.domain.values import OrderStatus
-from sor_daemon.engine.clock import TrioClock
-from sor_daemon.engine.engine import Engine
-from sor_daemon.engine.feed import Feed
-from sor_daemon.engine.ports import GatewayEvent, SessionDown, SessionUp
-from sor_daemon.engine.runner import Services
-from sor_daemon.engine.settings import TradingSettings
-from sor_daemon.protocol.codec import parse_ws_message
+from sor_daemon.engine.ports import SessionDown, SessionUp
 from sor_daemon.protocol.errors import ProtocolError
-from sor_daemon.protocol.messages import NewSmartOrder, ParameterChanges
+from sor_daemon.protocol.messages import ParameterChanges
 from sor_daemon.protocol.periods import Period
-from sor_daemon.store.journal import Journal
-from tests.support.orders import START, TABLE
-from tests.support.paper import PaperVenue, StaticQuotes
-
-
-async def run_inline(function: Callable[..., object], *args: object) -> object:
-    """Commit on the Trio thread: under MockClock, time would jump during a worker's commit."""
-    return function(*args)
-
-
-@attrs.define
-class Rig:
-    engine: Engine
-    venue: PaperVenue
-    journal: Journal
-    feed: Feed
-    events: trio.MemorySendChannel[GatewayEvent]
-
-
-@pytest.fixture
-async def rig(tmp_path: Path, nursery: trio.Nursery) -> AsyncIterator[Rig]:
-    clock = TrioClock(START)
-    send, receive = trio.open_memory_channel[GatewayEvent](float("inf"))
-    venue = PaperVenue(send, clock)
-    journal = Journal(tmp_path / "journal.sqlite", run_sync=run_inline)
-    await nursery.start(journal.run)
-    services = Services(journal, venue, StaticQuotes(clock), Feed(), clock, TradingSettings())
-    engine = Engine(services, TABLE, receive)
-    await nursery.start(engine.run)
-    yield Rig(engine, venue, journal, services.feed, send)
-
-
-def new(amount: str, duration: str, interval: str, order_id: str = "day-1") -> NewSmartOrder:
-    message = parse_ws_message(
-        json.dumps(
-            {
-                "type": "New",
-                "id": order_id,
-                "algorithm": "TWAP",
-                "exchanges": ["DERIBIT"],
-                "parameters": {
-                    "side": "buy",
-                    "symbol": "BTC-USD",
-                    "symbol_type": "perpetual",
-                    "amount": amount,
-                    "duration": duration,
-                    "interval": interval,
-                },
-            }
-        )
-    )
-    assert isinstance(message, NewSmartOrder)
-    return message
-
-
-async def wait_until_over(order: SmartOrder) -> None:
-    while not order.status.terminal:
-        await trio.sleep(1)
-
-
-def replayed(journal: Journal, order_id: str) -> SmartOrder:
-    order = None
-    for event in journal.replay():
-        if event.order_id != order_id:
-            continue
-        if isinstance(event, OrderAccepted):
-            order = SmartOrder.accept(event)
-        else:
-            assert order is not None
-            order.apply(event)
-    assert order is not None
-    return order
+from tests.support.orders import START
+from tests.support.rig import Rig, new, replayed, wait_until_over
 
 
 async def test_a_one_day_twap_fires_every_slice_on_its_absolute_time(

@@ -7,14 +7,17 @@ book. The real FIX path is tested against the bundled simulator on the real cloc
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from decimal import Decimal
 
 import trio
 
 from sor_daemon.domain.events import ChildPlanned
-from sor_daemon.domain.instruments import Instrument
+from sor_daemon.domain.market import BookView, MarketActivity, PriceLevel
 from sor_daemon.domain.smart_order import ChildOrder
-from sor_daemon.domain.values import ChildReport, ChildStatus, Quote
+from sor_daemon.domain.values import ChildReport, ChildStatus
 from sor_daemon.engine.clock import Clock
 from sor_daemon.engine.ports import GatewayEvent
 
@@ -74,16 +77,45 @@ class PaperVenue:
         return True
 
 
-class StaticQuotes:
-    """Implements QuoteSource: the same fresh book on every venue."""
+class StaticMarket:
+    """Implements MarketView: the same fresh book on every venue, and a steady traded volume.
 
-    def __init__(self, clock: Clock, bid: str = "66370", ask: str = "66371") -> None:
+    ``watched`` counts the watchers of each symbol, so a test can see subscriptions follow the
+    running orders; ``frozen`` stops the books from refreshing (they go stale).
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        bid: str = "66370",
+        ask: str = "66371",
+        volume_per_second: str = "10",
+    ) -> None:
         self._clock = clock
         self._bid = Decimal(bid)
         self._ask = Decimal(ask)
+        self.volume_per_second = Decimal(volume_per_second)
+        self.watched: Counter[str] = Counter()
+        self.frozen_at: datetime | None = None
 
-    async def quote(self, instrument: Instrument) -> Quote:
+    def watch(self, symbol_ids: Iterable[str]) -> None:
+        self.watched.update(symbol_ids)
+
+    def unwatch(self, symbol_ids: Iterable[str]) -> None:
+        self.watched.subtract(symbol_ids)
+        self.watched = +self.watched
+
+    def book(self, symbol_id: str) -> BookView:
         size = Decimal(100)
-        return Quote(
-            instrument.symbol_id_coinapi, self._bid, size, self._ask, size, self._clock.now()
+        return BookView(
+            symbol_id,
+            (PriceLevel(self._bid, size),),
+            (PriceLevel(self._ask, size),),
+            self.frozen_at or self._clock.now(),
         )
+
+    async def activity(
+        self, symbol_ids: Sequence[str], start: datetime, end: datetime
+    ) -> MarketActivity:
+        volume = self.volume_per_second * Decimal((end - start).total_seconds())
+        return MarketActivity(start, end, volume, volume * (self._bid + self._ask) / 2)

@@ -1,0 +1,83 @@
+"""The engine on a mock clock with a paper venue and a static market, for engine tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import attrs
+import trio
+
+from sor_daemon.domain.events import OrderAccepted
+from sor_daemon.domain.smart_order import SmartOrder
+from sor_daemon.engine.engine import Engine
+from sor_daemon.engine.feed import Feed
+from sor_daemon.engine.ports import GatewayEvent
+from sor_daemon.protocol.codec import parse_ws_message
+from sor_daemon.protocol.messages import NewSmartOrder
+from sor_daemon.store.journal import Journal
+from tests.support.paper import PaperVenue, StaticMarket
+
+
+async def run_inline(function: Callable[..., object], *args: object) -> object:
+    """Commit on the Trio thread: under MockClock, time would jump during a worker's commit."""
+    return function(*args)
+
+
+@attrs.define
+class Rig:
+    engine: Engine
+    venue: PaperVenue
+    journal: Journal
+    feed: Feed
+    events: trio.MemorySendChannel[GatewayEvent]
+    market: StaticMarket
+
+
+def new(
+    amount: str,
+    duration: str,
+    interval: str,
+    order_id: str = "day-1",
+    algorithm: str = "TWAP",
+    exchanges: tuple[str, ...] = ("DERIBIT",),
+) -> NewSmartOrder:
+    message = parse_ws_message(
+        json.dumps(
+            {
+                "type": "New",
+                "id": order_id,
+                "algorithm": algorithm,
+                "exchanges": list(exchanges),
+                "parameters": {
+                    "side": "buy",
+                    "symbol": "BTC-USD",
+                    "symbol_type": "perpetual",
+                    "amount": amount,
+                    "duration": duration,
+                    "interval": interval,
+                },
+            }
+        )
+    )
+    assert isinstance(message, NewSmartOrder)
+    return message
+
+
+async def wait_until_over(order: SmartOrder) -> None:
+    while not order.status.terminal:
+        await trio.sleep(1)
+
+
+def replayed(journal: Journal, order_id: str) -> SmartOrder:
+    order = None
+    for event in journal.replay():
+        if event.order_id != order_id:
+            continue
+        if isinstance(event, OrderAccepted):
+            order = SmartOrder.accept(event)
+        else:
+            assert order is not None
+            order.apply(event)
+    assert order is not None
+    return order
