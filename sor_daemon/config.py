@@ -20,6 +20,7 @@ from sor_daemon.data import read_text
 from sor_daemon.domain.instruments import InstrumentError, InstrumentTable
 from sor_daemon.engine.settings import TradingSettings
 from sor_daemon.fix.ems import EmsSettings
+from sor_daemon.fix.market_data import MarketDataSettings
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.periods import Period
 
@@ -47,7 +48,7 @@ class ApiConfig:
 @attrs.frozen
 class EmsConfig(EmsSettings):
     """The EMS: embedded (the bundled simulator, in process) or remote (the session's host and
-    port), and its REST API for the account and quotes."""
+    port), and its REST API for the account."""
 
     mode: Literal["embedded", "remote"] = "embedded"
     rest_url: str = "http://127.0.0.1:3402"
@@ -55,12 +56,64 @@ class EmsConfig(EmsSettings):
 
 
 @attrs.frozen
+class MarketDataConfig(MarketDataSettings):
+    """The market-data FIX server and CoinAPI's REST API (OHLCV): embedded (the bundled
+    simulator's) or remote (CoinAPI's, or ``sor-daemon ems-sim`` elsewhere)."""
+
+    mode: Literal["embedded", "remote"] = "embedded"
+    rest_url: str = "https://rest.coinapi.io"
+    max_age: str = "10SEC"
+
+    def check(self) -> None:
+        """Raise ConfigError for a value that cannot be used."""
+        if self.mode == "remote" and not self.api_key:
+            raise ConfigError(
+                "market_data.api_key is required for a remote market-data server: it is the "
+                "FIX SenderCompID and the X-CoinAPI-Key of the OHLCV API"
+            )
+        if self.depth < 1:
+            raise ConfigError("market_data.depth must be at least 1 level a side")
+        if self.heartbeat_seconds < 1 or self.reconnect_seconds < 1:
+            raise ConfigError("market_data.heartbeat_seconds and reconnect_seconds must be >= 1")
+        _ = self.book_age
+
+    @property
+    def book_age(self) -> timedelta:
+        """How old a book may be and still be routed on."""
+        return _period(self.max_age, "market_data.max_age")
+
+
+@attrs.frozen
+class VwapConfig:
+    """VWAP's defaults: the share of interval volume a slice may take, and how it finishes."""
+
+    default_safety_threshold: str = "0.1"
+    complete_at_end: bool = False
+
+    @property
+    def threshold(self) -> Decimal:
+        """The default safety threshold; raises ConfigError unless 0 < it <= 1."""
+        try:
+            value = Decimal(self.default_safety_threshold)
+        except InvalidOperation:
+            value = Decimal(-1)
+        if not value.is_finite() or not 0 < value <= 1:
+            raise ConfigError(
+                f"vwap.default_safety_threshold {self.default_safety_threshold!r} must be a "
+                "fraction above 0 and at most 1"
+            )
+        return value
+
+
+@attrs.frozen
 class SimulatorConfig:
-    """The bundled simulator, when the EMS is embedded or run with ``sor-daemon ems-sim``."""
+    """The bundled simulator, when the EMS or the market data is embedded, or run with
+    ``sor-daemon ems-sim``."""
 
     host: str = "127.0.0.1"
     fix_port: int = 0
     http_port: int = 0
+    md_port: int = 0
     seed: int = 1
     lean_reports: bool = False
     reset_on_logon: bool = True
@@ -73,10 +126,9 @@ class TradingConfig:
     price_tolerance_bps: str = "10"
     session_down_grace: str = "30SEC"
     max_consecutive_rejects: int = 3
-    quote_max_age: str = "10SEC"
     reconcile_timeout: str = "5SEC"
 
-    def settings(self) -> TradingSettings:
+    def settings(self, market_data: MarketDataConfig, vwap: VwapConfig) -> TradingSettings:
         """The engine's settings; raises ConfigError for a bad value."""
         try:
             tolerance = Decimal(self.price_tolerance_bps)
@@ -96,15 +148,13 @@ class TradingConfig:
         )
         return TradingSettings(
             price_tolerance_bps=tolerance,
+            max_book_age=market_data.book_age,
+            complete_at_end=vwap.complete_at_end,
+            default_safety_threshold=vwap.threshold,
             session_down_grace=grace,
             max_consecutive_rejects=self.max_consecutive_rejects,
             reconcile_timeout=_period(self.reconcile_timeout, "trading.reconcile_timeout"),
         )
-
-    @property
-    def quote_age(self) -> timedelta:
-        """How old a quote may be and still price a child order."""
-        return _period(self.quote_max_age, "trading.quote_max_age")
 
 
 def _period(text: str, key: str) -> timedelta:
@@ -123,8 +173,10 @@ class Config:
     instruments_file: Path | None = None
     api: ApiConfig = ApiConfig()
     ems: EmsConfig = EmsConfig()
+    market_data: MarketDataConfig = MarketDataConfig()
     simulator: SimulatorConfig = SimulatorConfig()
     trading: TradingConfig = TradingConfig()
+    vwap: VwapConfig = VwapConfig()
 
     def check(self) -> None:
         """Raise ConfigError for a value that has the right type but cannot be used."""
@@ -132,8 +184,17 @@ class Config:
             parse_listen(self.api.listen)
         except ConfigError as error:
             raise ConfigError(f"api.listen: {error}") from None
-        self.trading.settings()
-        _ = self.trading.quote_age
+        self.market_data.check()
+        self.trading_settings()
+
+    def trading_settings(self) -> TradingSettings:
+        """The engine's settings from [trading], [market_data] and [vwap]."""
+        return self.trading.settings(self.market_data, self.vwap)
+
+    @property
+    def needs_simulator(self) -> bool:
+        """True when the EMS or the market data is the bundled simulator, run in process."""
+        return self.ems.mode == "embedded" or self.market_data.mode == "embedded"
 
     def instruments(self) -> InstrumentTable:
         """The instrument table: the configured file, or the one shipped in the package."""

@@ -26,7 +26,10 @@ def test_the_shipped_example_is_the_embedded_default_spelled_out() -> None:
         ({"trading": {"price_tolerance_bps": "-1"}}, "price_tolerance_bps"),
         ({"trading": {"session_down_grace": "5XYZ"}}, "session_down_grace"),
         ({"trading": {"max_consecutive_rejects": 0}}, "max_consecutive_rejects"),
-        ({"trading": {"quote_max_age": "soon"}}, "quote_max_age"),
+        ({"market_data": {"max_age": "soon"}}, "market_data.max_age"),
+        ({"market_data": {"mode": "remote"}}, "market_data.api_key is required"),
+        ({"market_data": {"depth": 0}}, "market_data.depth"),
+        ({"vwap": {"default_safety_threshold": "1.5"}}, "vwap.default_safety_threshold"),
     ],
 )
 def test_a_bad_config_is_refused_with_the_key_named(document: dict, complaint: str) -> None:
@@ -36,7 +39,7 @@ def test_a_bad_config_is_refused_with_the_key_named(document: dict, complaint: s
 
 def test_never_means_wait_for_the_ems_forever() -> None:
     config = config_from_dict({"trading": {"session_down_grace": "never"}})
-    assert config.trading.settings().session_down_grace is None
+    assert config.trading_settings().session_down_grace is None
 
 
 def test_a_broken_instrument_table_is_named(tmp_path: Path) -> None:

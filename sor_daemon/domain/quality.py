@@ -13,6 +13,7 @@ Computed from the order's own fills and the market samples its runner journaled 
   during its life (the market volume includes the order's own fills).
 
 A number that cannot be known (no fill yet, no book at the start, no volume seen) is None.
+Prices are given to 8 decimal places, slippage to 0.01 bp, the participation rate to 6 places.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from sor_daemon.protocol.messages import Side
 
 BASIS_POINTS = Decimal(10_000)
 ZERO = Decimal(0)
+PRICE_PLACES = Decimal("1e-8")
+BPS_PLACES = Decimal("0.01")
+RATE_PLACES = Decimal("1e-6")
 
 
 @attrs.frozen
@@ -55,13 +59,18 @@ def execution_quality(
     volume = sum((s.volume for s in during if s.volume is not None), ZERO)
     notional = sum((s.notional for s in during if s.notional is not None), ZERO)
     return ExecutionQuality(
-        arrival_price=arrival,
-        average_price=average,
-        slippage_bps=_slippage_bps(side, arrival, average),
-        market_vwap=notional / volume if volume > 0 else None,
-        market_twap=sum(mids, ZERO) / len(mids) if mids else None,
-        participation_rate=filled / volume if volume > 0 else None,
+        arrival_price=_round(arrival, PRICE_PLACES),
+        average_price=_round(average, PRICE_PLACES),
+        slippage_bps=_round(_slippage_bps(side, arrival, average), BPS_PLACES),
+        market_vwap=_round(notional / volume if volume > 0 else None, PRICE_PLACES),
+        market_twap=_round(sum(mids, ZERO) / len(mids) if mids else None, PRICE_PLACES),
+        participation_rate=_round(filled / volume if volume > 0 else None, RATE_PLACES),
     )
+
+
+def _round(value: Decimal | None, places: Decimal) -> Decimal | None:
+    """``value`` to ``places``, trailing zeros dropped (None stays None)."""
+    return None if value is None else value.quantize(places).normalize()
 
 
 def _slippage_bps(side: Side, arrival: Decimal | None, average: Decimal | None) -> Decimal | None:

@@ -1,4 +1,4 @@
-"""Small value types the whole core shares: statuses, quotes, fills and venue reports."""
+"""Small value types the whole core shares: statuses, fills and venue reports."""
 
 from __future__ import annotations
 
@@ -44,18 +44,6 @@ class ChildStatus(enum.Enum):
 
 
 _TERMINAL_CHILD = frozenset({ChildStatus.FILLED, ChildStatus.CANCELED, ChildStatus.REJECTED})
-
-
-@attrs.frozen
-class Quote:
-    """The top of one venue's book for one symbol, as seen at ``at``."""
-
-    symbol_id: str
-    bid: Decimal
-    bid_size: Decimal
-    ask: Decimal
-    ask_size: Decimal
-    at: datetime
 
 
 @attrs.frozen

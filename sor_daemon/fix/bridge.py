@@ -6,11 +6,14 @@ callbacks. So each callback turns what it needs into an immutable value right th
 Trio with ``run_sync_soon`` into an unbounded channel (never waiting on the Trio thread: quickfix
 holds its session lock around these calls, and a Trio task may be waiting for that lock inside
 ``sendToTarget``), and logs any exception instead of letting it escape.
+
+``running_initiator`` starts and stops a quickfix initiator around the Trio code that reads it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import quickfix as fix
 import structlog
@@ -115,3 +118,25 @@ class TrioBridge(fix.Application):
             return
         if value is not None:
             self._deliver(value)
+
+
+@asynccontextmanager
+async def running_initiator(name: str, make: Callable[[], fix.Initiator]) -> AsyncIterator[None]:
+    """Start the initiator ``make`` builds, and on leaving (cancelled or not) stop and free it.
+
+    ``start`` and ``stop`` block (``stop`` logs out, then waits up to about ten seconds), so both
+    run off the Trio thread; the stop is shielded, and the caller keeps reading its channel
+    until it returns. The initiator is built here and freed at once: quickfix keeps a
+    process-wide registry of sessions by SessionID, and a session's destructor removes its id
+    whoever holds it now, so one left to a later garbage collection could unregister a newer
+    session of the same comp ids.
+    """
+    initiator = make()
+    await trio.to_thread.run_sync(initiator.start)
+    try:
+        yield
+    finally:
+        with trio.CancelScope(shield=True):
+            await trio.to_thread.run_sync(initiator.stop)
+        del initiator
+        log.info("FIX session stopped", session=name)

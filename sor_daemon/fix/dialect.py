@@ -109,12 +109,14 @@ def order_status_request(child: ChildOrder) -> fix.Message:
     return message
 
 
-def _text(message: fix.Message, tag: int) -> str | None:
-    return message.getField(tag) if message.isSetField(tag) else None
+def field_text(fields: fix.FieldMap, tag: int) -> str | None:
+    """The field's value, or None when the message (or group entry) does not carry it."""
+    return fields.getField(tag) if fields.isSetField(tag) else None
 
 
-def _decimal(message: fix.Message, tag: int) -> Decimal | None:
-    value = _text(message, tag)
+def field_decimal(fields: fix.FieldMap, tag: int) -> Decimal | None:
+    """The field as a Decimal; None when missing or not finite, ValueError when not a number."""
+    value = field_text(fields, tag)
     if value is None:
         return None
     try:
@@ -129,14 +131,14 @@ def execution_report(message: fix.Message) -> ChildReport | None:
     if message.getHeader().getField(Tag.MSG_TYPE) != "8":
         return None
     child_id = (
-        _text(message, Tag.ORDER_ID)
-        or _text(message, Tag.ORIG_CL_ORD_ID)
-        or _text(message, Tag.CL_ORD_ID)
+        field_text(message, Tag.ORDER_ID)
+        or field_text(message, Tag.ORIG_CL_ORD_ID)
+        or field_text(message, Tag.CL_ORD_ID)
     )
     status = ORD_STATUS.get(message.getField(Tag.ORD_STATUS))
     if child_id is None or status is None:
         return None
-    status_request = _text(message, Tag.EXEC_TYPE) == EXEC_TYPE_ORDER_STATUS
+    status_request = field_text(message, Tag.EXEC_TYPE) == EXEC_TYPE_ORDER_STATUS
     if status_request and status is ChildStatus.REJECTED:
         # The EMS does not know the order: it never arrived (sent just before a crash or while
         # the session was going down), so it is done with nothing filled, not a venue reject.
@@ -144,12 +146,12 @@ def execution_report(message: fix.Message) -> ChildReport | None:
     return ChildReport(
         child_id=child_id,
         status=status,
-        cum_qty=_decimal(message, Tag.CUM_QTY) or Decimal(0),
-        exec_id=_text(message, Tag.EXEC_ID) or "",
-        avg_px=_decimal(message, Tag.AVG_PX),
-        last_qty=_decimal(message, Tag.LAST_QTY),
-        last_px=_decimal(message, Tag.LAST_PX),
-        venue_order_id=_text(message, Tag.SECONDARY_ORDER_ID),
-        text=_text(message, Tag.TEXT),
+        cum_qty=field_decimal(message, Tag.CUM_QTY) or Decimal(0),
+        exec_id=field_text(message, Tag.EXEC_ID) or "",
+        avg_px=field_decimal(message, Tag.AVG_PX),
+        last_qty=field_decimal(message, Tag.LAST_QTY),
+        last_px=field_decimal(message, Tag.LAST_PX),
+        venue_order_id=field_text(message, Tag.SECONDARY_ORDER_ID),
+        text=field_text(message, Tag.TEXT),
         status_request=status_request,
     )

@@ -20,7 +20,7 @@ import trio
 from sor_daemon.domain.events import ChildPlanned
 from sor_daemon.domain.smart_order import ChildOrder
 from sor_daemon.engine.ports import GatewayEvent, SessionDown, SessionUp
-from sor_daemon.fix.bridge import TrioBridge
+from sor_daemon.fix.bridge import TrioBridge, running_initiator
 from sor_daemon.fix.dialect import execution_report, new_order_single, order_status_request
 from sor_daemon.fix.dictionary import write_ems_dictionary
 from sor_daemon.fix.settings import initiator_settings
@@ -98,31 +98,26 @@ class EmsGateway:
             reconnect_seconds=self.settings.reconnect_seconds,
             reset_on_logon=self.settings.reset_on_logon,
         )
-        initiator = fix.SocketInitiator(
-            bridge, fix.FileStoreFactory(settings), settings, fix.FileLogFactory(settings)
-        )
-        await trio.to_thread.run_sync(initiator.start)
-        log.info(
-            "EMS session connecting",
-            host=self.settings.host,
-            port=self.settings.port,
-            sender=self.settings.sender_comp_id,
-            target=self.settings.target_comp_id,
-        )
-        task_status.started()
-        try:
-            async for event in raw_receive:
-                if isinstance(event, SessionUp):
-                    self._up = True
-                elif isinstance(event, SessionDown):
-                    self._up = False
-                self._send_events.send_nowait(event)  # type: ignore[arg-type]
-        finally:
-            self._up = False
-            with trio.CancelScope(shield=True):
-                await trio.to_thread.run_sync(initiator.stop)
-            # quickfix keeps a process-wide registry of sessions by SessionID, and a session's
-            # destructor removes its id whoever holds it now: free this one at once, not at
-            # some later garbage collection that could unregister a newer session.
-            del initiator
-            log.info("EMS session stopped")
+        async with running_initiator(
+            "ems",
+            lambda: fix.SocketInitiator(
+                bridge, fix.FileStoreFactory(settings), settings, fix.FileLogFactory(settings)
+            ),
+        ):
+            log.info(
+                "EMS session connecting",
+                host=self.settings.host,
+                port=self.settings.port,
+                sender=self.settings.sender_comp_id,
+                target=self.settings.target_comp_id,
+            )
+            task_status.started()
+            try:
+                async for event in raw_receive:
+                    if isinstance(event, SessionUp):
+                        self._up = True
+                    elif isinstance(event, SessionDown):
+                        self._up = False
+                    self._send_events.send_nowait(event)  # type: ignore[arg-type]
+            finally:
+                self._up = False

@@ -15,12 +15,18 @@ import quickfix as fix
 def write_settings(
     directory: Path, defaults: Mapping[str, object], sessions: list[Mapping[str, object]]
 ) -> fix.SessionSettings:
-    """Write ``session.cfg`` with a [DEFAULT] block and one [SESSION] block each; load it."""
+    """Write ``session.cfg`` with a [DEFAULT] block and one [SESSION] block each; load it.
+
+    Only its owner may read the file: a comp id can be an API key (CoinAPI's market-data
+    session logs on with the key as its SenderCompID).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     lines = ["[DEFAULT]", *_entries(defaults)]
     for session in sessions:
         lines += ["", "[SESSION]", *_entries(session)]
     path = directory / "session.cfg"
+    path.touch(mode=0o600)
+    path.chmod(0o600)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return fix.SessionSettings(str(path))
 
@@ -36,9 +42,13 @@ def _text(value: object) -> str:
 
 
 def common_defaults(
-    directory: Path, dictionary: Path, *, reset_on_logon: bool
+    directory: Path, dictionary: Path, *, reset_on_logon: bool, persist_messages: bool = True
 ) -> dict[str, object]:
-    """Settings every session of ours shares: stores, logs, dictionary, an always-open window."""
+    """Settings every session of ours shares: stores, logs, dictionary, an always-open window.
+
+    Without ``persist_messages`` nothing sent is kept for resending: quickfix answers a
+    ResendRequest with a gap fill.
+    """
     return {
         "FileStorePath": directory / "store",
         "FileLogPath": directory / "log",
@@ -49,7 +59,7 @@ def common_defaults(
         "ResetOnLogon": reset_on_logon,
         "ResetOnLogout": reset_on_logon,
         "ResetOnDisconnect": reset_on_logon,
-        "PersistMessages": True,
+        "PersistMessages": persist_messages,
     }
 
 
@@ -64,9 +74,12 @@ def initiator_settings(
     heartbeat_seconds: int,
     reconnect_seconds: int,
     reset_on_logon: bool,
+    persist_messages: bool = True,
 ) -> fix.SessionSettings:
     """Settings for one FIX 4.4 initiator session."""
-    defaults = common_defaults(directory, dictionary, reset_on_logon=reset_on_logon)
+    defaults = common_defaults(
+        directory, dictionary, reset_on_logon=reset_on_logon, persist_messages=persist_messages
+    )
     defaults |= {"ConnectionType": "initiator", "ReconnectInterval": reconnect_seconds}
     session = {
         "BeginString": "FIX.4.4",

@@ -1,1 +1,1 @@
-"""Market data: quotes (and later interval volume) for the algorithms and the router."""
+"""Market data for the algorithms and the router: live books and trades, OHLCV history."""

@@ -55,8 +55,8 @@ def test_a_buy_that_paid_above_arrival_shows_a_positive_cost() -> None:
     assert quality.arrival_price == Decimal(100000)
     assert quality.average_price == Decimal(100035)
     assert quality.slippage_bps == Decimal("3.5")
-    assert quality.market_vwap == Decimal(4000700) / Decimal(40)
-    assert quality.market_twap == (Decimal(100000) + Decimal(100010) + Decimal(100030)) / 3
+    assert quality.market_vwap == Decimal("100017.5")  # 4000700 / 40
+    assert quality.market_twap == Decimal("100013.33333333")  # the mean of the three mids
     assert quality.participation_rate == Decimal("0.1")
 
 

@@ -82,4 +82,5 @@ async def test_execution_quality_is_known_when_the_order_ends(
     assert quality.arrival_price == Decimal("66370.5")
     assert quality.average_price == Decimal("66437")  # the paper venue fills at the limit
     assert quality.market_vwap == Decimal("66370.5")
-    assert quality.participation_rate == Decimal(1) / Decimal(1200)
+    assert quality.participation_rate == Decimal("0.000833")  # 1 of 1200 traded
+    assert quality.slippage_bps == Decimal("10.02")

@@ -1,0 +1,55 @@
+"""The trade tape: trades summed per second of their own time, and what stretch it saw whole."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sor_daemon.market.tape import TradeTape
+
+T0 = datetime(2026, 11, 25, 10, tzinfo=UTC)
+
+
+def seconds(value: float) -> datetime:
+    return T0 + timedelta(seconds=value)
+
+
+def test_trades_count_toward_the_seconds_that_start_in_the_stretch() -> None:
+    tape = TradeTape(live_since=T0, retention=timedelta(minutes=5))
+    now = seconds(10)
+    for at, price, size in (
+        (0.2, "100", "1"),
+        (0.9, "102", "2"),
+        (1.5, "101", "4"),
+        (3.0, "99", "1"),
+    ):
+        tape.record(Decimal(price), Decimal(size), seconds(at), now)
+
+    assert tape.traded(seconds(0), seconds(2)) == (Decimal(7), Decimal(708))
+    assert tape.traded(seconds(1), seconds(3)) == (Decimal(4), Decimal(404))
+    assert tape.traded(seconds(3), seconds(4)) == (Decimal(1), Decimal(99))
+    # A second counts when it starts in the stretch: 0.5 rounds up to the second from 1.
+    assert tape.traded(seconds(0.5), seconds(1.5)) == (Decimal(4), Decimal(404))
+    assert tape.traded(seconds(4), seconds(9)) == (Decimal(0), Decimal(0))
+
+
+def test_the_tape_covers_what_lies_between_going_live_and_now() -> None:
+    tape = TradeTape(live_since=seconds(5), retention=timedelta(minutes=5))
+    now = seconds(20)
+
+    assert tape.covers(seconds(5), seconds(20), now)
+    assert tape.covers(seconds(6), seconds(10), now)
+    assert not tape.covers(seconds(4), seconds(10), now)  # before the snapshot
+    assert not tape.covers(seconds(10), seconds(21), now)  # not over yet
+
+
+def test_old_seconds_are_forgotten_and_no_longer_covered() -> None:
+    tape = TradeTape(live_since=T0, retention=timedelta(seconds=60))
+    tape.record(Decimal(100), Decimal(1), seconds(1), seconds(1))
+    tape.record(Decimal(100), Decimal(2), seconds(50), seconds(50))
+
+    tape.record(Decimal(100), Decimal(4), seconds(90), now=seconds(90))
+
+    assert not tape.covers(seconds(0), seconds(60), seconds(90))
+    assert tape.covers(seconds(31), seconds(91), seconds(91))
+    assert tape.traded(seconds(0), seconds(91)) == (Decimal(6), Decimal(600))
