@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--listen", metavar="HOST:PORT", help="API address (default 127.0.0.1:8080)")
     sim.add_argument("--fix-port", type=int, help="FIX acceptor port (default 3401)")
     sim.add_argument("--http-port", type=int, help="HTTP port (default 3402)")
+    sim.add_argument("--md-port", type=int, help="market-data FIX acceptor port (default 3403)")
     sim.add_argument("--seed", type=int, help="seed of the price process")
     sim.add_argument(
         "--lean-reports", action="store_true", help="leave LastQty, LastPx and AvgPx out"
@@ -60,6 +61,7 @@ def apply_arguments(config: Config, args: argparse.Namespace) -> Config:
             sim,
             fix_port=args.fix_port if args.fix_port is not None else sim.fix_port or 3401,
             http_port=args.http_port if args.http_port is not None else sim.http_port or 3402,
+            md_port=args.md_port if args.md_port is not None else sim.md_port or 3403,
             seed=args.seed if args.seed is not None else sim.seed,
             lean_reports=args.lean_reports or sim.lean_reports,
         )

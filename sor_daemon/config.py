@@ -23,6 +23,7 @@ from sor_daemon.fix.ems import EmsSettings
 from sor_daemon.fix.market_data import MarketDataSettings
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.periods import Period
+from sor_daemon.sim.settings import MarketParameters, SimulatorConfigError, default_market
 
 
 class ConfigError(ValueError):
@@ -114,6 +115,7 @@ class SimulatorConfig:
     fix_port: int = 0
     http_port: int = 0
     md_port: int = 0
+    market_file: Path | None = None
     seed: int = 1
     lean_reports: bool = False
     reset_on_logon: bool = True
@@ -186,6 +188,8 @@ class Config:
             raise ConfigError(f"api.listen: {error}") from None
         self.market_data.check()
         self.trading_settings()
+        if self.needs_simulator:
+            self.simulator_market()
 
     def trading_settings(self) -> TradingSettings:
         """The engine's settings from [trading], [market_data] and [vwap]."""
@@ -195,6 +199,18 @@ class Config:
     def needs_simulator(self) -> bool:
         """True when the EMS or the market data is the bundled simulator, run in process."""
         return self.ems.mode == "embedded" or self.market_data.mode == "embedded"
+
+    def simulator_market(self) -> MarketParameters:
+        """The simulator's market: ``simulator.market_file``, or the one shipped in the package."""
+        path = self.simulator.market_file
+        try:
+            if path is None:
+                return default_market()
+            return MarketParameters.from_toml(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise ConfigError(f"simulator.market_file cannot be read: {error}") from None
+        except SimulatorConfigError as error:
+            raise ConfigError(f"simulator.market_file: {error}") from None
 
     def instruments(self) -> InstrumentTable:
         """The instrument table: the configured file, or the one shipped in the package."""

@@ -58,6 +58,7 @@ def simulator_settings(config: Config) -> SimulatorSettings:
         reset_on_disconnect=sim.reset_on_logon,
         lean_reports=sim.lean_reports,
         instruments=config.instruments(),
+        market=config.simulator_market(),
     )
 
 

@@ -18,6 +18,7 @@ import trio
 
 from sor_daemon import failpoints
 from sor_daemon.domain.events import (
+    ChildPlanned,
     Event,
     ParametersChanged,
     StatusChanged,
@@ -243,13 +244,15 @@ class OrderRunner:
         await self._send_children(plan)
 
     async def _send_children(self, plan: SlicePlan) -> None:
-        await self._services.journal.append(*plan.events)
+        """Journal the slice (and the end of any wait it was in), announce it, then send it."""
+        events = plan.events
+        if self.order.status_info is not None:
+            resumed = StatusChanged(self.order.id, self.order.status, None, plan.sample.at)
+            events.insert(1, resumed)
+        await self._services.journal.append(*events)
         failpoints.reached(failpoints.CHILD_JOURNALED)
-        self.order.apply(plan.sample)
-        for event in plan.children:
-            self.order.apply(event)
-            self._services.feed.publish(trade_request(event))
-        await self._set_info(None)
+        for event in events:
+            self._announce(event, self.order.apply(event))
         for event in plan.children:
             sent = self._services.gateway.send_new(event)
             self._log.info(
@@ -348,6 +351,8 @@ class OrderRunner:
 
     def _announce(self, event: Event, fill: Fill | None) -> None:
         feed = self._services.feed
+        if isinstance(event, ChildPlanned):
+            feed.publish(trade_request(event))
         if fill is not None:
             self._log.info(
                 "fill booked",

@@ -4,7 +4,7 @@ For stretches the live feed did not see whole (before a subscription, across a l
 beyond the tapes' retention). The period is chosen by the stretch's length: the coarsest of
 ``HISTORY_PERIODS`` that still cuts it into at least ``MIN_ROWS`` rows (so a row only partly in
 the stretch weighs about 1% at most), and 1SEC below 100 seconds. A row counts when its period
-starts in ``[start, end)``.
+ends in ``(start, end]``: only whole periods, as the live tapes count whole seconds.
 
 OHLCV rows carry no notional, so each row's is approximated as its volume times its typical
 price, ``(high + low + close) / 3``: within the row's price range, and close to the true value
@@ -57,10 +57,10 @@ def history_period(span: timedelta) -> Period:
 
 
 def traded(rows: Iterable[OhlcvRow], start: datetime, end: datetime) -> tuple[Decimal, Decimal]:
-    """Volume and approximate notional of the rows whose period starts in ``[start, end)``."""
+    """Volume and approximate notional of the rows whose period ends in ``(start, end]``."""
     volume = notional = ZERO
     for row in rows:
-        if start <= row.time_period_start < end:
+        if start < row.time_period_end <= end:
             typical_price = (row.price_high + row.price_low + row.price_close) / 3
             volume += row.volume_traded
             notional += row.volume_traded * typical_price
@@ -75,13 +75,14 @@ async def history_traded(
     None when any symbol's history cannot be had (and why is logged).
     """
     period = history_period(end - start)
-    limit = min(MAX_LIMIT, math.ceil((end - start) / period.timedelta) + 1)
+    first_start = start - period.timedelta  # the period that ends just after ``start``
+    limit = min(MAX_LIMIT, math.ceil((end - first_start) / period.timedelta) + 1)
     totals: list[tuple[Decimal, Decimal]] = []
     failed: list[str] = []
 
     async def ask(symbol_id: str) -> None:
         try:
-            rows = await source.history(symbol_id, str(period), start, end, limit)
+            rows = await source.history(symbol_id, str(period), first_start, end, limit)
         except UpstreamError as error:
             log.warning("no OHLCV history", symbol_id=symbol_id, error=str(error))
             failed.append(symbol_id)

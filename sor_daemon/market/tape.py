@@ -6,8 +6,9 @@ wanted, at which point its owner throws it away. So it can say whether it saw *a
 of a stretch of time, and only then what that trading was.
 
 Trades are bucketed by the second of their own time (272/273, the venue's clock) and a bucket
-counts toward ``[start, end)`` when its second starts in it, the rule OHLCV rows follow too: the
-answer is exact to the second. Buckets older than ``retention`` are dropped as trades arrive.
+counts toward ``[start, end)`` when its second *ends* in ``(start, end]``, the rule OHLCV rows
+follow too: only whole seconds count, so a stretch that ends now is not cut short by the second
+still running, and the answer is exact to the second. Buckets older than ``retention`` are dropped as trades arrive.
 Trades still on the wire at ``end`` (network latency) are not counted: negligible against the
 seconds-long stretches the algorithms ask about.
 """
@@ -37,12 +38,13 @@ class TradeTape:
         self._forget_before(now - self._retention)
 
     def covers(self, start: datetime, end: datetime, now: datetime) -> bool:
-        """True when the tape saw every trade of ``[start, end)``, as of ``now``."""
-        return max(self.live_since, now - self._retention) <= start and end <= now
+        """True when the tape saw every trade of the seconds ``traded`` counts, as of ``now``."""
+        first_second = datetime.fromtimestamp(math.floor(start.timestamp()), start.tzinfo)
+        return max(self.live_since, now - self._retention) <= first_second and end <= now
 
     def traded(self, start: datetime, end: datetime) -> tuple[Decimal, Decimal]:
-        """Volume and notional of the seconds that start in ``[start, end)``."""
-        first, stop = math.ceil(start.timestamp()), math.ceil(end.timestamp())
+        """Volume and notional of the whole seconds that end in ``(start, end]``."""
+        first, stop = math.floor(start.timestamp()), math.floor(end.timestamp())
         volume = notional = ZERO
         for second, (bucket_volume, bucket_notional) in self._buckets.items():
             if first <= second < stop:

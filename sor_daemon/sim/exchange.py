@@ -11,13 +11,19 @@ and a GTC or GTD rest waits in the book. When the market steps, every resting or
 the fresh book crosses fills as a maker at its own limit price, as far as the crossing levels
 reach; a GTD order expires at its ExpireTime. Resting client orders do not show in the quoted
 books: the books are the market's, the client's orders wait beside them.
+
+Every market step prints the background trades of every instrument on the ``tape``, spread over
+the time since the previous step; every fill prints there too, with its order's side as the
+aggressor (a resting order fills because the fresh book crossed it: it takes that liquidity).
+The market-data feed takes the books and the printed trades with ``feed_update``; OHLCV reads
+the tape's one-second ``buckets``.
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -45,6 +51,7 @@ from sor_daemon.sim.orders import (
     TimeInForce,
 )
 from sor_daemon.sim.settings import MarketParameters
+from sor_daemon.sim.tape import Bucket, Tape, Trade
 from sor_daemon.sim.validation import (
     OrderRejected,
     decimal_or_none,
@@ -69,6 +76,14 @@ class Quote:
     time: datetime
     bid: Level | None
     ask: Level | None
+
+
+@attrs.frozen
+class FeedUpdate:
+    """What the market-data feed publishes: books as they stand, trades since the last update."""
+
+    books: dict[str, Book]
+    trades: dict[str, list[Trade]]
 
 
 @attrs.frozen
@@ -108,6 +123,11 @@ class SimulatedExchange:
             (i.exchange, i.symbol_id_exchange.upper()): i for i in instruments
         }
         self._market = Market(instruments, parameters, seed, start)
+        self._tape = Tape(instruments, parameters, seed=seed, run_id=run_id)
+        self._tape.backfill(
+            {i.symbol_id_coinapi: self._market.generated_book(i) for i in instruments}, start
+        )
+        self._last_step_at = start
         self._ledger = Ledger(instruments, parameters.initial_balances)
         self._orders: dict[str, SimOrder] = {}
         self._by_exchange_order_id: dict[str, SimOrder] = {}
@@ -184,6 +204,41 @@ class SimulatedExchange:
         with self._lock:
             return self._market.book(instrument)
 
+    def feed_update(self, symbol_ids: Iterable[str]) -> FeedUpdate:
+        """The books of ``symbol_ids`` now, and every trade printed since the previous call.
+
+        The trades are handed out once: the feed calls this on every publish, whether anyone
+        is subscribed or not, so that they do not pile up.
+        """
+        with self._lock:
+            books = {}
+            for symbol_id in symbol_ids:
+                instrument = self._instruments.by_coinapi_id(symbol_id)
+                if instrument is not None:
+                    books[instrument.symbol_id_coinapi] = self._market.book(instrument)
+            return FeedUpdate(books=books, trades=self._tape.take_printed())
+
+    def last_trade(self, symbol_id: str) -> Trade | None:
+        """The newest trade printed on a symbol, or None (also for an unknown symbol)."""
+        instrument = self._instruments.by_coinapi_id(symbol_id)
+        if instrument is None:
+            return None
+        with self._lock:
+            return self._tape.last_trade(instrument.symbol_id_coinapi)
+
+    def buckets(
+        self, symbol_id: str, start: int | None = None, end: int | None = None
+    ) -> Sequence[Bucket] | None:
+        """A symbol's one-second buckets with ``start <= second < end`` (epoch seconds).
+
+        Oldest first; None for an unknown symbol.
+        """
+        instrument = self._instruments.by_coinapi_id(symbol_id)
+        if instrument is None:
+            return None
+        with self._lock:
+            return self._tape.buckets(instrument.symbol_id_coinapi, start, end)
+
     def balances(self, exchange: str | None = None) -> list[BalanceView]:
         """Every asset of every venue account (or one venue's), with USD rates."""
         with self._lock:
@@ -234,10 +289,29 @@ class SimulatedExchange:
             if order.expire_time is not None and now >= order.expire_time:
                 text = "expired at its ExpireTime"
                 outbound.append(self._finish(order, OrderStatus.EXPIRED, now, text=text))
-        if self._market.advance(now):
+        before = self._market.step_index
+        steps = self._market.advance(now)
+        if steps:
+            self._print_background(before, steps, now)
             for order in list(self._resting.values()):
                 outbound.extend(self._match_resting(order, now))
         return outbound
+
+    def _print_background(self, before: int, steps: int, now: datetime) -> None:
+        """Print the background trades of ``steps`` steps, spread evenly up to ``now``."""
+        start, span = self._last_step_at, (now - self._last_step_at) / steps
+        for instrument in self._instruments:
+            book = self._market.generated_book(instrument)
+            for offset in range(steps):
+                self._tape.print_background(
+                    instrument,
+                    book,
+                    before + offset + 1,
+                    start + span * offset,
+                    start + span * (offset + 1),
+                )
+        self._last_step_at = now
+        self._tape.prune(now)
 
     def _cancel(self, request: CancelRequest, now: datetime) -> Outbound:
         order = self._find(request.orig_client_order_id, request.order_id, request.exchange)
@@ -472,6 +546,7 @@ class SimulatedExchange:
             self._market.take(order.instrument, order.side, level.price, level.size)
             quantity += level.size
         self._ledger.settle(order.instrument, order.side, order.price, price, quantity)
+        self._tape.print_fill(order.instrument, order.side, price, quantity, now)
         order.add_fill(Fill(now, price, quantity))
         self._ledger.record(order)
         return self._report(order, ExecType.TRADE, now, last=(quantity, price))

@@ -1,12 +1,22 @@
-"""The simulator's HTTP face, in CoinAPI's shapes: EMS account reads and current quotes.
+"""The simulator's HTTP face, in CoinAPI's shapes: EMS account reads, quotes and OHLCV.
 
 ``GET /v1/balances``, ``/v1/positions`` and ``/v1/orders`` (each with an optional
 ``exchange_id``) and ``/v1/orders/status/{client_order_id}`` answer as CoinAPI's EMS REST does;
-``GET /v1/quotes/{symbol_id}/current`` as its market data REST does (the daemon prices child
-orders from it). ``GET /v1/sim/executions`` is the simulator's own: what each order executed,
-for tests to compare a daemon's books with. JSON numbers are numbers (integral decimals as
-integers), times ISO 8601 UTC with seven fraction digits. With an API key set, a request
-without the right ``X-CoinAPI-Key`` header gets 401.
+``GET /v1/quotes/{symbol_id}/current`` and the OHLCV endpoints as its market data REST does
+(``docs/market-data.md``): ``GET /v1/ohlcv/{symbol_id}/latest?period_id=&limit=`` (newest
+first, the current period included while it runs) and
+``GET /v1/ohlcv/{symbol_id}/history?period_id=&time_start=&time_end=&limit=`` (oldest first,
+the periods starting at or after ``time_start`` and before ``time_end``), aggregated from the
+trade tape's one-second buckets; 400 for a bad parameter, 550 for an unknown symbol, 429 with
+``Retry-After`` while the ``ohlcv_throttle`` fault lasts.
+
+``GET /v1/sim/executions`` is the simulator's own: what each order executed, for tests to
+compare a daemon's books with; so is ``GET /v1/sim/market-data/subscriptions``, the market-data
+session's live subscriptions and its explicit unsubscribes (``{"active": [{"md_req_id",
+"symbol_id", "depth"}], "unsubscribed": [{"md_req_id", "symbol_id", "at"}]}``). JSON numbers
+are numbers (integral decimals as integers), times ISO 8601 UTC with seven fraction digits.
+Errors are ``{"error": sentence}``. With an API key set, a request without the right
+``X-CoinAPI-Key`` header gets 401.
 
 The fault endpoints are the simulator's own too, for recovery tests: ``GET /v1/sim/faults``
 answers the switches (``{"duplicate_reports": false, ...}``); ``POST /v1/sim/faults`` with a JSON
@@ -28,6 +38,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import structlog
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
@@ -38,11 +49,16 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sor_daemon.protocol.times import format_iso
+from sor_daemon.sim import ohlcv
 from sor_daemon.sim.exchange import BalanceView, PositionView, Quote, SimulatedExchange
 from sor_daemon.sim.faults import Faults, FaultSwitchError
 from sor_daemon.sim.orders import SimOrder
+from sor_daemon.sim.subscriptions import SubscriptionListing
 
 API_KEY_HEADER = "X-CoinAPI-Key"
+UNKNOWN_SYMBOL_STATUS = 550
+THROTTLED_STATUS = 429
+RETRY_AFTER_SECONDS = 1
 
 log = structlog.get_logger(__name__)
 
@@ -59,11 +75,14 @@ def create_app(
     *,
     faults: Faults,
     disconnect: Callable[[], Awaitable[int]],
+    subscriptions: Callable[[], Awaitable[SubscriptionListing]],
     api_key: str | None = None,
 ) -> Starlette:
     """The Starlette app over ``exchange`` and ``faults``; ``disconnect`` drops FIX connections.
 
-    ``disconnect`` answers how many it dropped; ``api_key`` makes ``X-CoinAPI-Key`` mandatory.
+    ``disconnect`` answers how many it dropped; ``subscriptions`` lists the market-data
+    session's (both off the Trio thread: they wait for locks held while FIX messages go out);
+    ``api_key`` makes ``X-CoinAPI-Key`` mandatory.
     """
 
     async def balances(request: Request) -> DecimalJSONResponse:
@@ -91,6 +110,52 @@ def create_app(
         if current is None:
             return _error(404, f"unknown symbol {symbol_id}")
         return DecimalJSONResponse(_quote_json(current))
+
+    async def ohlcv_latest(request: Request) -> DecimalJSONResponse:
+        if faults.throttle_ohlcv():
+            return _throttled()
+        symbol_id = request.path_params["symbol_id"]
+        query = request.query_params
+        try:
+            period = ohlcv.parse_period(query.get("period_id"))
+            limit = ohlcv.parse_limit(query.get("limit"))
+        except ohlcv.OhlcvQueryError as error:
+            return _error(400, str(error))
+        buckets = exchange.buckets(symbol_id)
+        if buckets is None:
+            return _unknown_symbol(symbol_id)
+        rows = ohlcv.candles(buckets, period)[-limit:]
+        return DecimalJSONResponse([_candle_json(row) for row in reversed(rows)])
+
+    async def ohlcv_history(request: Request) -> DecimalJSONResponse:
+        if faults.throttle_ohlcv():
+            return _throttled()
+        symbol_id = request.path_params["symbol_id"]
+        query = request.query_params
+        try:
+            period = ohlcv.parse_period(query.get("period_id"))
+            limit = ohlcv.parse_limit(query.get("limit"))
+            start, end = ohlcv.parse_window(query.get("time_start"), query.get("time_end"))
+        except ohlcv.OhlcvQueryError as error:
+            return _error(400, str(error))
+        buckets = exchange.buckets(
+            symbol_id,
+            ohlcv.period_start_at_or_after(start, period),
+            ohlcv.period_start_at_or_after(end, period) if end is not None else None,
+        )
+        if buckets is None:
+            return _unknown_symbol(symbol_id)
+        rows = ohlcv.candles(buckets, period)[:limit]
+        return DecimalJSONResponse([_candle_json(row) for row in rows])
+
+    async def market_data_subscriptions(request: Request) -> DecimalJSONResponse:
+        listing = await subscriptions()
+        return DecimalJSONResponse(
+            {
+                "active": [attrs.asdict(active) for active in listing.active],
+                "unsubscribed": [attrs.asdict(ended) for ended in listing.unsubscribed],
+            }
+        )
 
     async def executions(request: Request) -> DecimalJSONResponse:
         return DecimalJSONResponse(
@@ -135,7 +200,10 @@ def create_app(
         Route("/v1/orders", orders),
         Route("/v1/orders/status/{client_order_id}", order_status),
         Route("/v1/quotes/{symbol_id}/current", quote),
+        Route("/v1/ohlcv/{symbol_id}/latest", ohlcv_latest),
+        Route("/v1/ohlcv/{symbol_id}/history", ohlcv_history),
         Route("/v1/sim/executions", executions),
+        Route("/v1/sim/market-data/subscriptions", market_data_subscriptions),
         Route("/v1/sim/faults", fault_switches, methods=["GET"]),
         Route("/v1/sim/faults", change_fault_switches, methods=["POST"]),
         Route("/v1/sim/disconnect", drop_fix_connections, methods=["POST"]),
@@ -244,6 +312,21 @@ def _quote_json(quote: Quote) -> dict[str, Any]:
     }
 
 
+def _candle_json(candle: ohlcv.Candle) -> dict[str, Any]:
+    return {
+        "time_period_start": candle.period_start,
+        "time_period_end": candle.period_end,
+        "time_open": candle.time_open,
+        "time_close": candle.time_close,
+        "price_open": candle.price_open,
+        "price_high": candle.price_high,
+        "price_low": candle.price_low,
+        "price_close": candle.price_close,
+        "volume_traded": candle.volume,
+        "trades_count": candle.count,
+    }
+
+
 def _grouped(rows: Iterable[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
     """CoinAPI's grouping: one ``{"exchange_id", "data"}`` per venue."""
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -254,6 +337,20 @@ def _grouped(rows: Iterable[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]
 
 def _error(status: int, message: str) -> DecimalJSONResponse:
     return DecimalJSONResponse({"error": message}, status_code=status)
+
+
+def _unknown_symbol(symbol_id: str) -> DecimalJSONResponse:
+    return _error(UNKNOWN_SYMBOL_STATUS, f"unknown symbol {symbol_id}: no data for it")
+
+
+def _throttled() -> DecimalJSONResponse:
+    response = _error(
+        THROTTLED_STATUS,
+        f"too many requests: throttled by the simulator's fault switch; retry after "
+        f"{RETRY_AFTER_SECONDS} s",
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _bad_request(reason: str, message: str) -> DecimalJSONResponse:

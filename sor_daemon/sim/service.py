@@ -1,18 +1,23 @@
-"""Running the simulator: the FIX acceptor, the market ticker and the HTTP server, under Trio.
+"""Running the simulator: two FIX acceptors, the market ticker and the HTTP server, under Trio.
 
 ``serve_simulator`` is the one entry point: the daemon runs it in-process on its embedded
 default, ``sor-daemon ems-sim`` runs it alone. Started with ``nursery.start`` it returns a
-``SimulatorHandle`` once both ports accept connections; its ``faults`` switch the fault modes at
-run time, as ``POST /v1/sim/faults`` does. It stops on cancellation, or in order
-(HTTP gracefully, then the ticker, then the acceptor) after ``handle.stop()``; either way the
-quickfix acceptor is stopped, since one left running can crash the interpreter at exit.
+``SimulatorHandle`` once every port accepts connections: the EMS acceptor, the market-data
+acceptor and HTTP. Its ``faults`` switch the fault modes at run time, as ``POST /v1/sim/faults``
+does. The ticker steps the market, sends what resting orders did, then publishes market data.
+It stops on cancellation, or in order (HTTP gracefully, then the ticker, then the market-data
+acceptor and the EMS acceptor) after ``handle.stop()``; either way both quickfix acceptors are
+stopped, since one left running can crash the interpreter at exit.
 """
 
 from __future__ import annotations
 
 import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import partial
+from typing import Protocol, TypeVar
 
 import attrs
 import hypercorn.trio
@@ -20,10 +25,11 @@ import structlog
 import trio
 
 from sor_daemon.http_server import server_config
-from sor_daemon.sim.acceptor import EmsAcceptor
+from sor_daemon.sim.acceptor import EmsAcceptor, EmsApplication
 from sor_daemon.sim.exchange import SimulatedExchange
 from sor_daemon.sim.faults import Faults, FaultSwitches
 from sor_daemon.sim.http import create_app
+from sor_daemon.sim.mdacceptor import MarketDataAcceptor, MarketDataApplication
 from sor_daemon.sim.settings import SimulatorSettings
 from sor_daemon.sim.ticker import Ticker
 
@@ -32,13 +38,20 @@ log = structlog.get_logger(__name__)
 
 @attrs.frozen
 class SimulatorHandle:
-    """Where a running simulator listens, its state, its fault switches, a way to stop it."""
+    """Where a running simulator listens, its state, its fault switches, a way to stop it.
+
+    The EMS session is ``fix_host:fix_port`` with ``sender_comp_id``/``target_comp_id`` (the
+    simulator's side); the market-data session is ``fix_host:md_port``, where a client logs on
+    with SenderCompID ``md_api_key`` and TargetCompID ``COINAPI_V2``.
+    """
 
     fix_host: str
     fix_port: int
     http_url: str
     sender_comp_id: str
     target_comp_id: str
+    md_port: int
+    md_api_key: str
     exchange: SimulatedExchange
     faults: Faults
     _stop_requested: trio.Event = attrs.field(alias="stop_requested")
@@ -64,20 +77,51 @@ async def serve_simulator(
     )
     faults = Faults(FaultSwitches.from_settings(settings))
     fix_port = settings.fix_port or free_port(settings.host)
-    acceptor = await trio.to_thread.run_sync(EmsAcceptor, settings, exchange, fix_port, faults)
+    md_port = settings.md_port or free_port(settings.host)
+    try:
+        async with (
+            _running(partial(EmsAcceptor, settings, exchange, fix_port, faults)) as acceptor,
+            _running(
+                partial(MarketDataAcceptor, settings, exchange, md_port, faults)
+            ) as md_acceptor,
+        ):
+            tick = partial(_tick, acceptor.application, md_acceptor.application)
+            ticker = Ticker(tick, settings.market.step.total_seconds() / 2)
+            ticker.start()
+            try:
+                await _serve_http(settings, exchange, acceptor, md_acceptor, faults, task_status)
+            finally:
+                with trio.CancelScope(shield=True):
+                    await trio.to_thread.run_sync(ticker.stop)
+    finally:
+        log.info("simulator stopped")
+
+
+class _Acceptor(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+_AcceptorT = TypeVar("_AcceptorT", bound=_Acceptor)
+
+
+@asynccontextmanager
+async def _running(build: Callable[[], _AcceptorT]) -> AsyncIterator[_AcceptorT]:
+    """Build and start a quickfix acceptor off the Trio thread; stop it on the way out."""
+    acceptor = await trio.to_thread.run_sync(build)
     await trio.to_thread.run_sync(acceptor.start)
     try:
-        ticker = Ticker(acceptor.application.tick, settings.market.step.total_seconds() / 2)
-        ticker.start()
-        try:
-            await _serve_http(settings, exchange, acceptor, faults, task_status)
-        finally:
-            with trio.CancelScope(shield=True):
-                await trio.to_thread.run_sync(ticker.stop)
+        yield acceptor
     finally:
         with trio.CancelScope(shield=True):
             await trio.to_thread.run_sync(acceptor.stop)
-        log.info("simulator stopped")
+
+
+def _tick(ems: EmsApplication, market_data: MarketDataApplication) -> None:
+    """One ticker beat: step the market and send what resting orders did, then market data."""
+    ems.tick()
+    market_data.publish()
 
 
 def free_port(host: str) -> int:
@@ -91,6 +135,7 @@ async def _serve_http(
     settings: SimulatorSettings,
     exchange: SimulatedExchange,
     acceptor: EmsAcceptor,
+    md_acceptor: MarketDataAcceptor,
     faults: Faults,
     task_status: trio.TaskStatus[SimulatorHandle],
 ) -> None:
@@ -99,6 +144,7 @@ async def _serve_http(
         exchange,
         faults=faults,
         disconnect=partial(trio.to_thread.run_sync, acceptor.disconnect),
+        subscriptions=partial(trio.to_thread.run_sync, md_acceptor.application.subscriptions),
         api_key=settings.api_key,
     )
     stop_requested = trio.Event()
@@ -112,6 +158,8 @@ async def _serve_http(
             http_url=binds[0],
             sender_comp_id=settings.sender_comp_id,
             target_comp_id=settings.target_comp_id,
+            md_port=md_acceptor.port,
+            md_api_key=settings.md_api_key,
             exchange=exchange,
             faults=faults,
             stop_requested=stop_requested,
@@ -119,6 +167,8 @@ async def _serve_http(
         log.info(
             "simulator listening",
             fix=f"{settings.host}:{acceptor.port}",
+            market_data_fix=f"{settings.host}:{md_acceptor.port}",
+            md_api_key=settings.md_api_key,
             http=handle.http_url,
             sender_comp_id=settings.sender_comp_id,
             target_comp_id=settings.target_comp_id,

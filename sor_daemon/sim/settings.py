@@ -1,9 +1,9 @@
 """What the simulator is told: its network ends, its FIX identity, its fault modes and its market.
 
 ``SimulatorSettings`` is the one object ``serve_simulator`` takes. ``MarketParameters`` describes
-the simulated market (the walk of every underlying, each venue's book shape, the initial account
-balances); ``sor_daemon/data/simulator.toml`` ships the default, parsed by
-``MarketParameters.from_toml``.
+the simulated market (the walk of every underlying, each venue's book shape, the trade tape and
+its intraday volume profile, the initial account balances); ``sor_daemon/data/simulator.toml``
+ships the default, parsed by ``MarketParameters.from_toml``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import attrs
 
 from sor_daemon.data import read_text
 from sor_daemon.domain.instruments import InstrumentTable
+from sor_daemon.protocol.errors import ProtocolError
+from sor_daemon.protocol.periods import Period
 
 
 class SimulatorConfigError(ValueError):
@@ -26,22 +28,46 @@ class SimulatorConfigError(ValueError):
 
 @attrs.frozen
 class UnderlyingParameters:
-    """The random walk one base asset follows."""
+    """The random walk one base asset follows, and how it trades.
+
+    ``trade_rate`` is how many background trades a second print on a venue of volume share 1
+    at the profile's average weight; ``trade_size`` is a typical trade's size in the base asset.
+    """
 
     base: str
     reference_price: Decimal
     volatility_bps: Decimal
     level_size: Decimal
+    trade_rate: Decimal
+    trade_size: Decimal
 
 
 @attrs.frozen
 class VenueParameters:
-    """How one venue quotes every underlying: where, how wide, how deep."""
+    """How one venue quotes every underlying (where, how wide, how deep) and its share of trades."""
 
     offset_bps: Decimal
     spread_bps: Decimal
     level_gap_bps: Decimal
     depth: Decimal
+    volume_share: Decimal
+
+
+@attrs.frozen
+class TapeParameters:
+    """The trade tape: the intraday volume profile, its history and its retention.
+
+    ``profile`` holds relative weights of equal slices of ``profile_period`` (24 hourly weights
+    over ``1DAY`` by default), counted from the epoch in UTC: the trade rate at a moment is the
+    base rate times the weight of its slice over the mean weight. ``backfill`` is how much
+    history the tape makes up before the simulator's start; ``retention`` how long one-second
+    buckets are kept for OHLCV.
+    """
+
+    profile: tuple[Decimal, ...]
+    profile_period: timedelta
+    backfill: timedelta
+    retention: timedelta
 
 
 @attrs.frozen
@@ -56,6 +82,7 @@ class MarketParameters:
     venues: dict[str, VenueParameters]
     default_venue: VenueParameters
     initial_balances: dict[str, Decimal]
+    tape: TapeParameters
 
     @classmethod
     def from_toml(cls, text: str) -> MarketParameters:
@@ -76,6 +103,8 @@ class MarketParameters:
                 reference_price=_positive(entry, "reference_price", where),
                 volatility_bps=_decimal(entry, "volatility_bps", where),
                 level_size=_positive(entry, "level_size", where),
+                trade_rate=_non_negative(entry, "trade_rate", where),
+                trade_size=_positive(entry, "trade_size", where),
             )
         venues = {}
         for index, entry in enumerate(_list(document, "venue")):
@@ -94,6 +123,7 @@ class MarketParameters:
             venues=venues,
             default_venue=_venue(_table(document, "default_venue"), "default_venue"),
             initial_balances=balances,
+            tape=_tape(_table(document, "tape")),
         )
 
     def venue(self, exchange: str) -> VenueParameters:
@@ -134,18 +164,23 @@ class SimulatorSettings:
     ``poss_dup_reports`` follows each with a PossDupFlag=Y copy, ``answer_status_requests=False``
     ignores OrderStatusRequests.
 
+    The market-data FIX acceptor listens on ``md_port`` and accepts one session: SenderCompID
+    ``COINAPI_V2``, TargetCompID ``md_api_key`` (the key the daemon logs on with).
+
     ``host`` is where HTTP binds and what the handle reports for FIX: quickfix 1.16 has no
     setting for the address its acceptor binds, so the FIX port listens on every interface.
     Its ``AllowedRemoteAddresses`` is not used either: in 1.16 a refused connection leaves the
     session registered (or even logged on) behind it. Firewall the port where that matters.
     quickfix registers sessions process-wide by SessionID, so two simulators in one process
-    need different comp ids.
+    need different comp ids and market-data keys.
     """
 
     data_dir: Path = attrs.field(converter=Path)
     host: str = "127.0.0.1"
     fix_port: int = 3401
     http_port: int = 3402
+    md_port: int = 3403
+    md_api_key: str = "sim-market-data"
     seed: int = 1
     sender_comp_id: str = "CoinAPI.OEML.FIX"
     target_comp_id: str = "OMS.FIX.CLIENT"
@@ -167,6 +202,27 @@ def _venue(entry: dict[str, Any], where: str) -> VenueParameters:
         spread_bps=_positive(entry, "spread_bps", where),
         level_gap_bps=_positive(entry, "level_gap_bps", where),
         depth=_positive(entry, "depth", where),
+        volume_share=_non_negative(entry, "volume_share", where),
+    )
+
+
+def _tape(entry: dict[str, Any]) -> TapeParameters:
+    raw = _get(entry, "profile", "tape")
+    if not isinstance(raw, list) or not raw:
+        raise SimulatorConfigError("tape: profile must be a non-empty list of weights")
+    weights = tuple(
+        _to_decimal(weight, f"tape: profile weight #{number}")
+        for number, weight in enumerate(raw, start=1)
+    )
+    if any(weight < 0 for weight in weights):
+        raise SimulatorConfigError("tape: profile weights must not be negative")
+    if not any(weights):
+        raise SimulatorConfigError("tape: profile needs at least one weight above zero")
+    return TapeParameters(
+        profile=weights,
+        profile_period=_period(entry, "profile_period", "tape"),
+        backfill=_period(entry, "backfill", "tape"),
+        retention=_period(entry, "retention", "tape"),
     )
 
 
@@ -191,13 +247,16 @@ def _get(entry: dict[str, Any], name: str, where: str) -> Any:
 
 
 def _decimal(entry: dict[str, Any], name: str, where: str) -> Decimal:
-    raw = _get(entry, name, where)
+    return _to_decimal(_get(entry, name, where), f"{where}: {name}")
+
+
+def _to_decimal(raw: object, what: str) -> Decimal:
     try:
         number = Decimal(str(raw))
     except InvalidOperation:
-        raise SimulatorConfigError(f"{where}: {name} {raw!r} is not a number") from None
+        raise SimulatorConfigError(f"{what} {raw!r} is not a number") from None
     if not number.is_finite():
-        raise SimulatorConfigError(f"{where}: {name} must be a finite number")
+        raise SimulatorConfigError(f"{what} must be a finite number")
     return number
 
 
@@ -206,6 +265,20 @@ def _positive(entry: dict[str, Any], name: str, where: str) -> Decimal:
     if number <= 0:
         raise SimulatorConfigError(f"{where}: {name} must be positive")
     return number
+
+
+def _non_negative(entry: dict[str, Any], name: str, where: str) -> Decimal:
+    number = _decimal(entry, name, where)
+    if number < 0:
+        raise SimulatorConfigError(f"{where}: {name} must not be negative")
+    return number
+
+
+def _period(entry: dict[str, Any], name: str, where: str) -> timedelta:
+    try:
+        return Period.parse(_get(entry, name, where), f"{where}: {name}").timedelta
+    except ProtocolError as error:
+        raise SimulatorConfigError(error.message) from None
 
 
 def _positive_int(entry: dict[str, Any], name: str, where: str) -> int:

@@ -35,7 +35,8 @@ class DaemonProcess:
 
 
 def write_config(directory: Path, api_port: int, sim_http_port: int, extra: str = "") -> Path:
-    """A config file for a daemon on the embedded default with known ports."""
+    """A config file for a daemon on the embedded default with known ports; ``extra`` lines go
+    in its [simulator] table (and may open tables of their own)."""
     path = directory / "sor-daemon.toml"
     path.write_text(
         f'data_dir = "{directory / "data"}"\n'
@@ -125,6 +126,7 @@ class Simulator:
     """A simulator running as its own process."""
 
     fix_port: int
+    md_port: int
     url: str
     reset_on_logon: bool
 
@@ -133,12 +135,13 @@ class Simulator:
 def running_simulator(directory: Path, reset_on_logon: bool = True) -> Iterator[Simulator]:
     """``sor-daemon ems-sim`` as a process, ready when its HTTP answers; stopped with SIGTERM."""
     fix_port, http_port = free_port("127.0.0.1"), free_port("127.0.0.1")
+    md_port = free_port("127.0.0.1")
     config = directory / "simulator.toml"
     config.write_text(f"[simulator]\nreset_on_logon = {str(reset_on_logon).lower()}\n")
     log_path = directory / "simulator.log"
     command = [sys.executable, "-m", "sor_daemon.cli", "ems-sim", "--config", str(config)]
     command += ["--data-dir", str(directory), "--fix-port", str(fix_port)]
-    command += ["--http-port", str(http_port), "--seed", "11"]
+    command += ["--http-port", str(http_port), "--md-port", str(md_port), "--seed", "11"]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{http_port}"
@@ -152,13 +155,14 @@ def running_simulator(directory: Path, reset_on_logon: bool = True) -> Iterator[
                 pytest.fail(f"the simulator did not start:\n{log_path.read_text()}")
             time.sleep(0.1)
     try:
-        yield Simulator(fix_port, url, reset_on_logon)
+        yield Simulator(fix_port, md_port, url, reset_on_logon)
     finally:
         assert stop(process) == 0, log_path.read_text()
 
 
 def remote_config(directory: Path, simulator: Simulator, api_port: int) -> Path:
-    """A daemon config pointing at a simulator process, as at a remote EMS."""
+    """A daemon config pointing at a simulator process, as at a remote EMS and market-data
+    server."""
     path = directory / "sor-daemon.toml"
     path.write_text(
         f'data_dir = "{directory / "data"}"\n'
@@ -169,6 +173,11 @@ def remote_config(directory: Path, simulator: Simulator, api_port: int) -> Path:
         f"port = {simulator.fix_port}\n"
         f'rest_url = "{simulator.url}"\n'
         f"reset_on_logon = {str(simulator.reset_on_logon).lower()}\n"
+        "[market_data]\n"
+        'mode = "remote"\n'
+        f"port = {simulator.md_port}\n"
+        'api_key = "sim-market-data"\n'
+        f'rest_url = "{simulator.url}"\n'
         "[trading]\n"
         'price_tolerance_bps = "20"\n'
         'reconcile_timeout = "3SEC"\n',

@@ -48,16 +48,21 @@ def new_order(
     interval: str,
     side: str = "buy",
     exchange: str = "DERIBIT",
+    *,
+    algorithm: str = "TWAP",
+    exchanges: tuple[str, ...] = (),
+    symbol_type: str = "perpetual",
 ) -> Message:
-    """A New message in the seed's old-docs form, with a client-chosen id."""
+    """A New message in the seed's old-docs form, with a client-chosen id (on ``exchange``, or
+    on ``exchanges`` when given)."""
     return {
         "type": "New",
         "id": order_id,
-        "exchanges": [exchange],
-        "algorithm": "TWAP",
+        "exchanges": list(exchanges or (exchange,)),
+        "algorithm": algorithm,
         "parameters": {
             "symbol": "BTC-USD",
-            "symbol_type": "perpetual",
+            "symbol_type": symbol_type,
             "side": side,
             "amount": amount,
             "duration": duration,

@@ -278,7 +278,7 @@ async def test_activity_falls_back_to_ohlcv_for_what_the_tape_did_not_see(
     before_live = await market.activity([BTC, ETH], after(2), after(8))
 
     assert before_live == MarketActivity(after(2), after(8), Decimal(9), Decimal(630))
-    assert history.asked == [(BTC, "1SEC", after(2), after(8), 7)]
+    assert history.asked == [(BTC, "1SEC", after(1), after(8), 8)]
 
 
 async def test_activity_after_a_lost_session_comes_from_ohlcv(

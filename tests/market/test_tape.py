@@ -14,7 +14,7 @@ def seconds(value: float) -> datetime:
     return T0 + timedelta(seconds=value)
 
 
-def test_trades_count_toward_the_seconds_that_start_in_the_stretch() -> None:
+def test_trades_count_toward_the_whole_seconds_that_end_in_the_stretch() -> None:
     tape = TradeTape(live_since=T0, retention=timedelta(minutes=5))
     now = seconds(10)
     for at, price, size in (
@@ -28,8 +28,9 @@ def test_trades_count_toward_the_seconds_that_start_in_the_stretch() -> None:
     assert tape.traded(seconds(0), seconds(2)) == (Decimal(7), Decimal(708))
     assert tape.traded(seconds(1), seconds(3)) == (Decimal(4), Decimal(404))
     assert tape.traded(seconds(3), seconds(4)) == (Decimal(1), Decimal(99))
-    # A second counts when it starts in the stretch: 0.5 rounds up to the second from 1.
-    assert tape.traded(seconds(0.5), seconds(1.5)) == (Decimal(4), Decimal(404))
+    # A second counts when it ends in the stretch: (0.5, 1.5] holds the end of second 0 only,
+    # so the second still running at 1.5 does not cut the answer short.
+    assert tape.traded(seconds(0.5), seconds(1.5)) == (Decimal(3), Decimal(304))
     assert tape.traded(seconds(4), seconds(9)) == (Decimal(0), Decimal(0))
 
 
@@ -41,6 +42,9 @@ def test_the_tape_covers_what_lies_between_going_live_and_now() -> None:
     assert tape.covers(seconds(6), seconds(10), now)
     assert not tape.covers(seconds(4), seconds(10), now)  # before the snapshot
     assert not tape.covers(seconds(10), seconds(21), now)  # not over yet
+    late = TradeTape(live_since=seconds(5.2), retention=timedelta(minutes=5))
+    assert not late.covers(seconds(5.5), seconds(10), now)  # second 5 began before going live
+    assert late.covers(seconds(6), seconds(10), now)
 
 
 def test_old_seconds_are_forgotten_and_no_longer_covered() -> None:

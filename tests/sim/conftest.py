@@ -32,7 +32,7 @@ def exchange() -> SimulatedExchange:
 @pytest.fixture
 def sim_settings(tmp_path: Path) -> SimulatorSettings:
     """Settings for a simulator on free loopback ports in the test's own directory."""
-    return SimulatorSettings(data_dir=tmp_path / "sim", fix_port=0, http_port=0, seed=7)
+    return SimulatorSettings(data_dir=tmp_path / "sim", fix_port=0, http_port=0, md_port=0, seed=7)
 
 
 StartSimulator = Callable[..., Awaitable[SimulatorHandle]]

@@ -231,11 +231,15 @@ async def test_fault_switches_start_as_set_and_change_over_http(
         "duplicate_reports": False,
         "poss_dup_reports": True,
         "answer_status_requests": False,
+        "market_data_frozen": False,
+        "ohlcv_throttle": 0,
     }
     expected = {
         "duplicate_reports": True,
         "poss_dup_reports": False,
         "answer_status_requests": False,
+        "market_data_frozen": False,
+        "ohlcv_throttle": 0,
     }
     assert (changed.status_code, changed.json(), now) == (200, expected, expected)
     assert unchanged.json() == expected

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sor_daemon.sim.market import Market
+from sor_daemon.sim.market import Level, Market
+from sor_daemon.sim.matching import sweep
 from sor_daemon.sim.orders import Side
 from sor_daemon.sim.settings import default_instruments, default_market
 
@@ -108,3 +109,32 @@ def test_taken_liquidity_stays_taken_until_the_next_step() -> None:
     simulated.advance(START + STEP)
     regenerated = simulated.book(BTC_PERP)
     assert regenerated == simulated.generated_book(BTC_PERP)
+
+
+def test_splitting_a_large_slice_across_two_venues_beats_the_worse_venue_alone() -> None:
+    simulated = market(1)
+    pairs = (
+        ("DERIBIT_PERP_BTC_USD", "BINANCEFTSC_PERP_BTC_USD"),
+        ("COINBASE_SPOT_BTC_USD", "KRAKEN_SPOT_BTC_USD"),
+    )
+    for first, second in pairs:
+        books = [simulated.book(INSTRUMENTS.by_coinapi_id(symbol)) for symbol in (first, second)]
+        for side in (Side.BUY, Side.SELL):
+            alone = [average_price(book.against(side), side, Decimal(8)) for book in books]
+            merged = sorted(
+                books[0].against(side) + books[1].against(side),
+                key=lambda level: level.price,
+                reverse=side is Side.SELL,
+            )
+            split = average_price(tuple(merged), side, Decimal(8))
+            worse = max(alone) if side is Side.BUY else min(alone)
+            gain_bps = abs(worse - split) / split * 10_000
+            assert gain_bps > Decimal("0.5"), (first, second, side)
+
+
+def average_price(levels: tuple[Level, ...], side: Side, quantity: Decimal) -> Decimal:
+    """What sweeping ``quantity`` through ``levels`` (best first) costs on average."""
+    taken = sweep(levels, side, Decimal(10**9) if side is Side.BUY else Decimal(0), quantity)
+    filled = sum(level.size for level in taken)
+    assert filled == quantity
+    return sum(level.price * level.size for level in taken) / filled
