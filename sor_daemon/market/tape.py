@@ -8,9 +8,9 @@ of a stretch of time, and only then what that trading was.
 Trades are bucketed by the second of their own time (272/273, the venue's clock) and a bucket
 counts toward ``[start, end)`` when its second *ends* in ``(start, end]``, the rule OHLCV rows
 follow too: only whole seconds count, so a stretch that ends now is not cut short by the second
-still running, and the answer is exact to the second. Buckets older than ``retention`` are dropped as trades arrive.
-Trades still on the wire at ``end`` (network latency) are not counted: negligible against the
-seconds-long stretches the algorithms ask about.
+still running, and the answer is exact to the second. Buckets older than ``retention`` are
+dropped as trades arrive. Trades still on the wire at ``end`` (network latency) are not
+counted: negligible against the seconds-long stretches the algorithms ask about.
 """
 
 from __future__ import annotations
