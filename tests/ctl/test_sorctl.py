@@ -173,3 +173,16 @@ def test_account_tables(environment: dict[str, str], kind: str) -> None:
 
     assert result.returncode == 0, result.stderr
     assert kind in result.stdout
+
+
+def test_a_vwap_too_small_for_the_market_expires_with_exit_five(
+    environment: dict[str, str],
+) -> None:
+    # 1% of the one to four BTC a second the two venues trade is below the 0.1 minimum size
+    arguments = ["--symbol", "BTC-USD", "--type", "perpetual", "--side", "buy", "--amount", "5"]
+    arguments += ["--duration", "2SEC", "--interval", "1SEC", "--safety-threshold", "0.01"]
+    arguments += ["--exchange", "DERIBIT", "--exchange", "BINANCE", "--wait"]
+    result = sorctl(environment, "add", "vwap", *arguments)
+
+    assert result.returncode == 5, result.stderr
+    assert "0 of 5 filled" in result.stderr
