@@ -1,7 +1,8 @@
 """Execution quality: how well a smart order traded against the market it traded in.
 
 Computed from the order's own fills and the market samples its runner journaled at every slice
-(``MarketSampled``), so the numbers survive a restart and can be recomputed from the journal.
+and once more when the order ended (``MarketSampled``), so the numbers survive a restart and
+can be recomputed from the journal.
 
 - **arrival price**: the mid when the order started (its first sample with a two-sided book);
 - **average price**: the order's volume-weighted fill price;

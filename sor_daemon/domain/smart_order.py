@@ -220,16 +220,7 @@ class SmartOrder:
         it for its execution quality.
         """
         index, start, end = self.slice_window(now)
-        sample = MarketSampled(
-            order_id=self.id,
-            slice_index=index,
-            start=start,
-            end=end,
-            volume=activity.volume if activity else None,
-            notional=activity.notional if activity else None,
-            mid=consolidated_mid([venue.book for venue in venues if venue.book is not None]),
-            at=now,
-        )
+        sample = self._sample(index, start, end, activity, venues, now)
         target, why_nothing = self._slice_target(index, sample.volume, policy)
         if target <= 0:
             return SlicePlan(sample, skipped=SliceSkipped(self.id, index, why_nothing, now))
@@ -241,6 +232,39 @@ class SmartOrder:
             return SlicePlan(sample, skipped=SliceSkipped(self.id, index, reason, now))
         return SlicePlan(
             sample, children=self._children_for(index, routing.routes, now), routing=routing
+        )
+
+    def closing_window(self, now: datetime) -> tuple[datetime, datetime]:
+        """The stretch since the last market sample: what the order's life has not sampled yet."""
+        start = self.samples[-1].end if self.samples else self.created_at
+        return start, max(start, now)
+
+    def close_sample(
+        self, now: datetime, activity: MarketActivity | None, venues: Sequence[VenueBook]
+    ) -> MarketSampled:
+        """The market over ``closing_window(now)``, sampled as the order ends, so its execution
+        quality covers its whole life. Its index is past the schedule's last slice."""
+        start, end = self.closing_window(now)
+        return self._sample(self.schedule.iterations, start, end, activity, venues, now)
+
+    def _sample(
+        self,
+        index: int,
+        start: datetime,
+        end: datetime,
+        activity: MarketActivity | None,
+        venues: Sequence[VenueBook],
+        now: datetime,
+    ) -> MarketSampled:
+        return MarketSampled(
+            order_id=self.id,
+            slice_index=index,
+            start=start,
+            end=end,
+            volume=activity.volume if activity else None,
+            notional=activity.notional if activity else None,
+            mid=consolidated_mid([venue.book for venue in venues if venue.book is not None]),
+            at=now,
         )
 
     def _slice_target(

@@ -20,6 +20,7 @@ from sor_daemon import failpoints
 from sor_daemon.domain.events import (
     ChildPlanned,
     Event,
+    MarketSampled,
     ParametersChanged,
     StatusChanged,
 )
@@ -340,8 +341,23 @@ class OrderRunner:
         event = self.order.settle(
             self._services.clock.now(), self._services.settings.max_consecutive_rejects
         )
-        if event is not None:
-            await self._record(event)
+        if event is None:
+            return
+        if event.status.terminal:
+            await self._record(await self._close_sample())
+        await self._record(event)
+
+    async def _close_sample(self) -> MarketSampled:
+        """The market since the last slice, so the final execution quality covers the whole
+        life of the order."""
+        start, end = self.order.closing_window(self._services.clock.now())
+        activity = None
+        if end > start:
+            activity = await self._services.market.activity(
+                [instrument.symbol_id_coinapi for instrument in self._instruments], start, end
+            )
+        now = self._services.clock.now()
+        return self.order.close_sample(now, activity, self._venue_books())
 
     async def _record(self, *events: Event) -> None:
         """Journal, apply, announce: the one path every state change takes."""

@@ -14,7 +14,7 @@ from sor_daemon.domain.market import MarketActivity
 from sor_daemon.domain.smart_order import SlicePolicy, SmartOrder
 from sor_daemon.domain.values import OrderStatus
 from sor_daemon.domain.vwap import vwap_slice_target
-from tests.support.orders import POLICY, fill_report, new_order, plan
+from tests.support.orders import POLICY, deribit, fill_report, new_order, plan
 
 
 def activity(order: SmartOrder, index: int, volume: str) -> MarketActivity:
@@ -139,3 +139,13 @@ def test_the_sample_records_the_interval_before_the_slice() -> None:
     )
     assert sample.volume == Decimal(30)
     assert sample.mid == Decimal("66370.5")
+
+
+def test_the_closing_sample_covers_the_life_after_the_last_slice() -> None:
+    order = vwap()
+    plan(order, order.schedule.due(0), activity=activity(order, 0, "10"))
+    now = order.schedule.due(0) + timedelta(seconds=3)
+    traded = MarketActivity(order.schedule.due(0), now, Decimal(30), Decimal(30) * 66370)
+    closing = order.close_sample(now, traded, deribit(now))
+    assert (closing.slice_index, closing.start, closing.end) == (5, order.schedule.due(0), now)
+    assert closing.volume == Decimal(30) and closing.mid == Decimal("66370.5")

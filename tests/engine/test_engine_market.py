@@ -22,8 +22,10 @@ async def test_a_vwap_trades_its_share_of_each_interval_volume(
     order = await rig.engine.submit(new("100", "10MIN", "1MIN", algorithm="VWAP"))
     await wait_until_over(order)
     assert order.status is OrderStatus.COMPLETED
-    assert len(order.samples) == 11
-    assert all(sample.volume == Decimal(600) for sample in order.samples)
+    *slices, closing = order.samples
+    assert len(slices) == 11
+    assert all(sample.volume == Decimal(600) for sample in slices)
+    assert closing.slice_index == 11 and closing.start == slices[-1].end  # the life, to its end
     assert replayed(rig.journal, order.id) == order
 
 

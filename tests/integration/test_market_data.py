@@ -110,7 +110,9 @@ async def test_a_vwap_follows_the_simulated_volume_and_completes(
     assert messages[-1]["Data"]["TotalFilled"] == 12
 
     events = journaled(market_daemon, "vwap-1")
-    volume = {e.slice_index: e.volume for e in events if isinstance(e, MarketSampled)}
+    samples = [e for e in events if isinstance(e, MarketSampled)]
+    assert samples[-1].slice_index == 13  # the closing sample, after slices 0 to 12
+    volume = {e.slice_index: e.volume for e in samples[:-1]}
     traded: dict[int, Decimal] = {}
     for event in events:
         if isinstance(event, ChildPlanned):
