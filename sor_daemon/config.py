@@ -7,6 +7,8 @@ key is checked on load; a typo or a bad value stops the start with a sentence sa
 
 from __future__ import annotations
 
+import ipaddress
+import ssl
 import tomllib
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -16,8 +18,11 @@ from typing import Literal
 import attrs
 import cattrs
 
+from sor_daemon.api.keys import ApiKey, KeyConfigError, check_keys, read_key_file
+from sor_daemon.api.limits import ApiLimits
 from sor_daemon.data import read_text
 from sor_daemon.domain.instruments import InstrumentError, InstrumentTable
+from sor_daemon.domain.risk import RiskLimits, SymbolLimits
 from sor_daemon.engine.settings import TradingSettings
 from sor_daemon.fix.ems import EmsSettings
 from sor_daemon.fix.market_data import MarketDataSettings
@@ -39,11 +44,80 @@ def parse_listen(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses: only this machine can connect."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 @attrs.frozen
-class ApiConfig:
-    """Where REST and the WebSocket feed listen."""
+class ApiConfig(ApiLimits):
+    """Where REST and the WebSocket feed listen, who may call them (API keys, stored hashed),
+    TLS, and the input limits of ``ApiLimits``."""
 
     listen: str = "127.0.0.1:8080"
+    keys: tuple[ApiKey, ...] = ()
+    key_file: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+    @property
+    def auth_required(self) -> bool:
+        """True when keys are configured (inline or a key file, even an empty one)."""
+        return bool(self.keys) or self.key_file is not None
+
+    def api_keys(self) -> tuple[ApiKey, ...]:
+        """The inline keys and the key file's (read now: a reload calls this again)."""
+        try:
+            from_file = read_key_file(self.key_file) if self.key_file is not None else ()
+            return check_keys((*self.keys, *from_file), "api.keys")
+        except KeyConfigError as error:
+            raise ConfigError(str(error)) from None
+
+    def check(self) -> None:
+        """Raise ConfigError for a value that cannot be used, or an open API off loopback."""
+        try:
+            host, _ = parse_listen(self.listen)
+        except ConfigError as error:
+            raise ConfigError(f"api.listen: {error}") from None
+        self.api_keys()
+        if not self.auth_required and not is_loopback(host):
+            raise ConfigError(
+                f"api.listen {self.listen} can be reached from other machines, and no API keys "
+                "are configured: add [[api.keys]] tables or api.key_file to the config (make a "
+                "key with `sor-daemon hash-key`), or listen on 127.0.0.1"
+            )
+        for name in ("max_body_bytes", "max_message_bytes", "feed_queue_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"api.{name} must be at least 1")
+        for name in ("max_connections", "max_open_orders_per_key"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ConfigError(f"api.{name} must be at least 1 (leave it out for no limit)")
+        self._check_tls()
+
+    def _check_tls(self) -> None:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ConfigError("api.tls_cert and api.tls_key go together: set both or neither")
+        if self.tls_cert is None or self.tls_key is None:
+            return
+        for name, path in (("tls_cert", self.tls_cert), ("tls_key", self.tls_key)):
+            try:
+                path.read_bytes()
+            except OSError as error:
+                raise ConfigError(f"api.{name} {path} cannot be read: {error.strerror}") from None
+        try:
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+                self.tls_cert, self.tls_key
+            )
+        except ssl.SSLError as error:
+            raise ConfigError(
+                f"api.tls_cert {self.tls_cert} and api.tls_key {self.tls_key} are not a PEM "
+                f"certificate (chain) and its private key: {error.reason or error}"
+            ) from None
 
 
 @attrs.frozen
@@ -54,6 +128,27 @@ class EmsConfig(EmsSettings):
     mode: Literal["embedded", "remote"] = "embedded"
     rest_url: str = "http://127.0.0.1:3402"
     api_key: str | None = None
+
+    def check(self) -> None:
+        """Raise ConfigError for TLS files that are missing, unreadable or not a key pair."""
+        paths = {"tls_ca": self.tls_ca, "tls_cert": self.tls_cert, "tls_key": self.tls_key}
+        if not self.tls:
+            named = [f"ems.{name}" for name, path in paths.items() if path is not None]
+            if named:
+                raise ConfigError(
+                    f"{', '.join(named)} set but ems.tls is false: set ems.tls = true to run "
+                    "the EMS session over TLS, or remove them"
+                )
+            return
+        if self.tls_ca is None:
+            raise ConfigError(
+                "ems.tls needs ems.tls_ca, the PEM file of the CA(s) the EMS's certificate must "
+                "chain to (for a public CA: the system bundle, e.g. "
+                "/etc/ssl/certs/ca-certificates.crt)"
+            )
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ConfigError("ems.tls_cert and ems.tls_key go together: set both or neither")
+        check_tls_files("ems", paths, ca_key="tls_ca")
 
 
 @attrs.frozen
@@ -119,6 +214,59 @@ class SimulatorConfig:
     seed: int = 1
     lean_reports: bool = False
     reset_on_logon: bool = True
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
+
+    def check(self) -> None:
+        """Raise ConfigError for TLS settings that are incomplete or files that cannot be used."""
+        paths = {
+            "tls_cert": self.tls_cert,
+            "tls_key": self.tls_key,
+            "tls_client_ca": self.tls_client_ca,
+        }
+        if all(path is None for path in paths.values()):
+            return
+        if any(path is None for path in paths.values()):
+            raise ConfigError(
+                "simulator.tls_cert, simulator.tls_key and simulator.tls_client_ca go together: "
+                "set all three (the EMS session then requires client certificates) or none"
+            )
+        check_tls_files("simulator", paths, ca_key="tls_client_ca")
+
+
+def check_tls_files(table: str, paths: dict[str, Path | None], *, ca_key: str) -> None:
+    """Raise ConfigError naming ``table.key`` unless every set path can be read, the CA file
+    holds PEM certificates, and ``tls_cert`` with ``tls_key`` is a certificate and its
+    unencrypted private key (quickfix cannot be given a key's password)."""
+    for name, path in paths.items():
+        if path is None:
+            continue
+        try:
+            path.read_bytes()
+        except OSError as error:
+            raise ConfigError(f"{table}.{name} {path} cannot be read: {error.strerror}") from None
+    ca = paths.get(ca_key)
+    if ca is not None:
+        try:
+            ssl.create_default_context(cafile=ca)
+        except ssl.SSLError as error:
+            raise ConfigError(
+                f"{table}.{ca_key} {ca} is not a PEM file of CA certificates: "
+                f"{error.reason or error}"
+            ) from None
+    cert, key = paths.get("tls_cert"), paths.get("tls_key")
+    if cert is None or key is None:
+        return
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+            cert, key, password=lambda: b""
+        )
+    except ssl.SSLError as error:
+        raise ConfigError(
+            f"{table}.tls_cert {cert} and {table}.tls_key {key} are not a PEM certificate and "
+            f"its unencrypted private key: {error.reason or error}"
+        ) from None
 
 
 @attrs.frozen
@@ -159,11 +307,102 @@ class TradingConfig:
         )
 
 
+@attrs.frozen
+class RiskSymbolConfig:
+    """Caps for one symbol: ``symbol_id`` (a CoinAPI symbol id: one venue) or ``symbol`` and
+    ``symbol_type`` (every venue listing it). Caps left out fall back on [risk]'s."""
+
+    symbol_id: str | None = None
+    symbol: str | None = None
+    symbol_type: str | None = None
+    max_child_quantity: str | None = None
+    max_child_notional: str | None = None
+    max_order_amount: str | None = None
+
+    def limits(self, key: str) -> SymbolLimits:
+        """These caps as the domain's value; raises ConfigError naming ``key``."""
+        if (self.symbol_id is None) == (self.symbol is None or self.symbol_type is None):
+            raise ConfigError(f"{key} needs either symbol_id, or symbol and symbol_type")
+        return SymbolLimits(
+            symbol_id=self.symbol_id,
+            symbol=self.symbol,
+            symbol_type=self.symbol_type,
+            **{
+                name: _positive(getattr(self, name), f"{key}.{name}")
+                for name in ("max_child_quantity", "max_child_notional", "max_order_amount")
+            },
+        )
+
+
+@attrs.frozen
+class RiskConfig:
+    """Pre-trade limits on smart orders and child orders; "none" (or leaving a cap out) sets
+    no limit. Reloadable: ``RiskGate.update(config.risk.limits())``."""
+
+    max_order_amount: str = "none"
+    max_child_quantity: str = "none"
+    max_child_notional: str = "none"
+    price_collar_bps: str = "1000"
+    child_orders_per_second: str = "100"
+    child_order_burst: int = 100
+    symbols: tuple[RiskSymbolConfig, ...] = ()
+
+    def limits(self) -> RiskLimits:
+        """The engine's risk limits; raises ConfigError for a bad value."""
+        if self.child_order_burst < 1:
+            raise ConfigError("risk.child_order_burst must be at least 1")
+        return RiskLimits(
+            max_order_amount=_positive(self.max_order_amount, "risk.max_order_amount"),
+            max_child_quantity=_positive(self.max_child_quantity, "risk.max_child_quantity"),
+            max_child_notional=_positive(self.max_child_notional, "risk.max_child_notional"),
+            price_collar_bps=_positive(self.price_collar_bps, "risk.price_collar_bps"),
+            child_orders_per_second=_positive(
+                self.child_orders_per_second, "risk.child_orders_per_second"
+            ),
+            child_order_burst=self.child_order_burst,
+            symbols=tuple(
+                caps.limits(f"risk.symbols[{number}]") for number, caps in enumerate(self.symbols)
+            ),
+        )
+
+
+def _positive(text: str | None, key: str) -> Decimal | None:
+    """A positive decimal limit, or None for no limit (left out, or "none")."""
+    if text is None or text.strip().lower() == "none":
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not value.is_finite() or value <= 0:
+        raise ConfigError(f'{key} {text!r} must be a positive number, or "none" for no limit')
+    return value
+
+
 def _period(text: str, key: str) -> timedelta:
     try:
         return Period.parse(text, key).timedelta
     except ProtocolError as error:
         raise ConfigError(error.message) from None
+
+
+@attrs.frozen
+class ServiceConfig:
+    """The daemon as a service: how long it waits for the EMS before it says it is ready, and
+    how long a graceful stop may take before the process gives up and exits."""
+
+    startup_grace: str = "30SEC"
+    stop_timeout: str = "20SEC"
+
+    @property
+    def startup_grace_period(self) -> timedelta:
+        """``startup_grace`` as a timedelta; raises ConfigError for a bad value."""
+        return _period(self.startup_grace, "service.startup_grace")
+
+    @property
+    def stop_timeout_period(self) -> timedelta:
+        """``stop_timeout`` as a timedelta; raises ConfigError for a bad value."""
+        return _period(self.stop_timeout, "service.stop_timeout")
 
 
 @attrs.frozen
@@ -179,15 +418,18 @@ class Config:
     simulator: SimulatorConfig = SimulatorConfig()
     trading: TradingConfig = TradingConfig()
     vwap: VwapConfig = VwapConfig()
+    risk: RiskConfig = RiskConfig()
+    service: ServiceConfig = ServiceConfig()
 
     def check(self) -> None:
         """Raise ConfigError for a value that has the right type but cannot be used."""
-        try:
-            parse_listen(self.api.listen)
-        except ConfigError as error:
-            raise ConfigError(f"api.listen: {error}") from None
+        _ = self.service.startup_grace_period, self.service.stop_timeout_period
+        self.api.check()
+        self.ems.check()
+        self.simulator.check()
         self.market_data.check()
         self.trading_settings()
+        self.risk.limits()
         if self.needs_simulator:
             self.simulator_market()
 

@@ -8,6 +8,8 @@ what the daemon sees of the market is the simulated market its orders fill again
 
 from __future__ import annotations
 
+import functools
+
 import attrs
 import hypercorn.trio
 import structlog
@@ -15,6 +17,8 @@ import trio
 
 from sor_daemon import http_server
 from sor_daemon.api.app import build_app
+from sor_daemon.api.keys import KeyTable
+from sor_daemon.api.observability import Observability
 from sor_daemon.coinapi.account import EmsAccount
 from sor_daemon.coinapi.ohlcv import OhlcvClient
 from sor_daemon.coinapi.rest import CoinApiRest
@@ -22,12 +26,19 @@ from sor_daemon.config import Config, EmsConfig, MarketDataConfig, parse_listen
 from sor_daemon.engine.clock import SystemClock
 from sor_daemon.engine.engine import Engine
 from sor_daemon.engine.feed import Feed
+from sor_daemon.engine.risk_gate import RiskGate
 from sor_daemon.engine.runner import Services
 from sor_daemon.fix.ems import EmsGateway
 from sor_daemon.fix.market_data import MarketDataSession
+from sor_daemon.logs import register_secret
 from sor_daemon.market.service import MarketData
+from sor_daemon.ops.gateway_meter import MeteredGateway
+from sor_daemon.ops.metrics import DaemonMetrics
+from sor_daemon.ops.reload import Reloader
+from sor_daemon.ops.supervisor import Supervisor
 from sor_daemon.sim.service import SimulatorHandle, serve_simulator
 from sor_daemon.sim.settings import SimulatorSettings
+from sor_daemon.store.halt import HaltFile
 from sor_daemon.store.journal import Journal
 
 log = structlog.get_logger(__name__)
@@ -39,6 +50,8 @@ class DaemonHandle:
 
     api_url: str
     engine: Engine
+    api_keys: KeyTable
+    reloader: Reloader
 
 
 def simulator_settings(config: Config) -> SimulatorSettings:
@@ -57,29 +70,51 @@ def simulator_settings(config: Config) -> SimulatorSettings:
         reset_on_logout=sim.reset_on_logon,
         reset_on_disconnect=sim.reset_on_logon,
         lean_reports=sim.lean_reports,
+        tls_cert=sim.tls_cert,
+        tls_key=sim.tls_key,
+        tls_client_ca=sim.tls_client_ca,
         instruments=config.instruments(),
         market=config.simulator_market(),
     )
 
 
 async def run_daemon(
-    config: Config, *, task_status: trio.TaskStatus[DaemonHandle] = trio.TASK_STATUS_IGNORED
+    config: Config,
+    *,
+    reloader: Reloader | None = None,
+    supervisor: Supervisor | None = None,
+    task_status: trio.TaskStatus[DaemonHandle] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Run the daemon until cancelled."""
+    """Run the daemon until cancelled.
+
+    ``reloader`` is where parts register what a SIGHUP may change (a private one by default);
+    ``supervisor`` tells systemd how the start goes (by default from the environment).
+    """
+    reloader = reloader or Reloader(config)
+    supervisor = supervisor or Supervisor.from_environment(config.service.startup_grace_period)
+    supervisor.stage("starting")
     instruments = config.instruments()
     trading = config.trading_settings()
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    journal = Journal(config.data_dir / "journal.sqlite")
+    metrics = DaemonMetrics()
+    journal = Journal(
+        config.data_dir / "journal.sqlite", observe_commit=metrics.journal_commit.observe
+    )
     try:
         async with trio.open_nursery() as nursery:
+            nursery.start_soon(supervisor.notifier.keep_alive)
             simulator = None
             if config.needs_simulator:
                 simulator = await nursery.start(serve_simulator, simulator_settings(config))
             ems = ems_config(config, simulator)
             market_data = market_data_config(config, simulator)
+            register_secret(market_data.api_key)
+            register_secret(ems.api_key)
             await nursery.start(journal.run)
             gateway = EmsGateway(ems, config.data_dir)
             await nursery.start(gateway.run)
+            metered = MeteredGateway(gateway, gateway.events, metrics)
+            await nursery.start(metered.run)
             session = MarketDataSession(market_data, config.data_dir)
             await nursery.start(session.run)
             ohlcv = CoinApiRest(
@@ -90,16 +125,28 @@ async def run_daemon(
             await nursery.start(market.run)
             services = Services(
                 journal=journal,
-                gateway=gateway,
+                gateway=metered,
                 market=market,
-                feed=Feed(),
+                feed=Feed(config.api.feed_queue_size),
                 clock=clock,
                 settings=trading,
+                risk=RiskGate(config.risk.limits(), clock),
             )
-            engine = Engine(services, instruments, gateway.events)
+            engine = Engine(
+                services, instruments, metered.events, HaltFile(config.data_dir / "halt.json")
+            )
+            supervisor.stage("recovering the journal")
             await nursery.start(engine.run)
+            metrics.read_state(engine, {"ems": gateway, "market_data": session}, services.feed)
             account = EmsAccount(CoinApiRest(ems.rest_url, ems.api_key))
-            binds = await nursery.start(serve_api, build_app(engine, account), config)
+            api_keys = KeyTable(config.api.api_keys(), required=config.api.auth_required)
+            reloader.on_reload("api keys", functools.partial(reload_api_keys, api_keys))
+            reloader.on_reload(
+                "risk limits", functools.partial(reload_risk_limits, services.risk), keys=("risk",)
+            )
+            observability = Observability(engine, session, journal, metrics)
+            app = build_app(engine, account, api_keys, config.api, observability)
+            binds = await nursery.start(serve_api, app, config)
             log.info(
                 "sor-daemon listening",
                 api=binds,
@@ -110,8 +157,12 @@ async def run_daemon(
                 market_data_mode=market_data.mode,
                 ohlcv_rest=market_data.rest_url,
                 data_dir=str(config.data_dir.resolve()),
+                api_keys=len(api_keys.keys) if api_keys.required else "none (open on loopback)",
             )
-            task_status.started(DaemonHandle(api_url=binds[0], engine=engine))
+            nursery.start_soon(supervisor.ready_when_trading, engine)
+            task_status.started(
+                DaemonHandle(api_url=binds[0], engine=engine, api_keys=api_keys, reloader=reloader)
+            )
     finally:
         journal.close()
 
@@ -150,4 +201,28 @@ async def serve_api(
     server_config = http_server.server_config(host, port)
     server_config.websocket_ping_interval = 20
     server_config.graceful_timeout = 5
+    if config.api.tls_cert is not None and config.api.tls_key is not None:
+        server_config.certfile = str(config.api.tls_cert)
+        server_config.keyfile = str(config.api.tls_key)
     await hypercorn.trio.serve(app, server_config, task_status=task_status)  # type: ignore[arg-type]
+
+
+def reload_risk_limits(gate: RiskGate, config: Config) -> str | None:
+    """The SIGHUP hook for ``[risk]``: trade on the re-read limits from now on; what changed, or
+    None. Raises ConfigError, leaving the limits as they were, when the new ones cannot be used."""
+    limits = config.risk.limits()
+    if limits == gate.limits:
+        return None
+    gate.update(limits)
+    return "risk limits updated"
+
+
+def reload_api_keys(keys: KeyTable, config: Config) -> str | None:
+    """The SIGHUP hook for API keys: accept the re-read config's keys (its ``[[api.keys]]`` and
+    its key file, read again) from now on; what changed, or None. Raises ConfigError, leaving the
+    keys as they were, when the new ones cannot be used."""
+    new = config.api.api_keys()
+    if new == keys.keys and config.api.auth_required == keys.required:
+        return None
+    keys.replace(new, required=config.api.auth_required)
+    return f"api keys: {len(new)} accepted" if keys.required else "api keys: none, the API is open"

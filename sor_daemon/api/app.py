@@ -1,14 +1,19 @@
-"""The Starlette application: REST under /v1/sor, the feed at /v1/sor/ws, and /health."""
+"""The Starlette application: REST under /v1/sor, the feed at /v1/sor/ws, and /health, behind
+the API-key check (``api.auth``) and the request body limit."""
 
 from __future__ import annotations
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
+from sor_daemon.api.admin import admin_routes
+from sor_daemon.api.auth import AuthMiddleware
+from sor_daemon.api.desk import Desk
 from sor_daemon.api.feed_socket import FeedSocket
-from sor_daemon.api.responses import json_response
+from sor_daemon.api.keys import KeyTable
+from sor_daemon.api.limits import ApiLimits, BodyLimitMiddleware
+from sor_daemon.api.observability import Observability
 from sor_daemon.api.rest import RestApi
 from sor_daemon.engine.engine import Engine
 from sor_daemon.engine.ports import AccountSource
@@ -16,15 +21,18 @@ from sor_daemon.engine.ports import AccountSource
 PREFIX = "/v1/sor"
 
 
-def build_app(engine: Engine, account: AccountSource) -> Starlette:
-    """The one ASGI app the daemon serves."""
-    rest = RestApi(engine, account)
-
-    async def health(request: Request) -> Response:
-        ems_up = engine.services.gateway.is_up
-        return json_response(
-            {"status": "ok" if ems_up else "degraded", "ems_session": "up" if ems_up else "down"}
-        )
+def build_app(
+    engine: Engine,
+    account: AccountSource,
+    keys: KeyTable,
+    limits: ApiLimits,
+    observability: Observability,
+) -> Starlette:
+    """The one ASGI app the daemon serves; ``keys`` may be swapped later (a reload);
+    ``observability`` answers /health and /metrics."""
+    desk = Desk(engine, limits.max_open_orders_per_key)
+    rest = RestApi(desk, account)
+    feed_socket = FeedSocket(desk, engine.services.feed, limits)
 
     return Starlette(
         routes=[
@@ -35,7 +43,12 @@ def build_app(engine: Engine, account: AccountSource) -> Starlette:
             Route(f"{PREFIX}/add", rest.add, methods=["POST"]),
             Route(f"{PREFIX}/cancel/{{order_id}}", rest.cancel, methods=["POST"]),
             Route(f"{PREFIX}/update", rest.update, methods=["PUT"]),
-            WebSocketRoute(f"{PREFIX}/ws", FeedSocket(engine, engine.services.feed).serve),
-            Route("/health", health, methods=["GET"]),
-        ]
+            *admin_routes(engine, PREFIX),
+            WebSocketRoute(f"{PREFIX}/ws", feed_socket.serve),
+            *observability.routes(),
+        ],
+        middleware=[
+            Middleware(AuthMiddleware, keys=keys),
+            Middleware(BodyLimitMiddleware, max_bytes=limits.max_body_bytes),
+        ],
     )

@@ -6,10 +6,13 @@ import json
 from typing import Any
 
 from starlette.responses import Response
+from starlette.websockets import WebSocket, WebSocketState
 
 from sor_daemon.protocol.errors import ProtocolError
 
-STATUS_FOR_REASON = {"ORDER_ID_NOT_FOUND": 404}
+STATUS_FOR_REASON = {"ORDER_ID_NOT_FOUND": 404, "FORBIDDEN": 403}
+CLOSE_POLICY_VIOLATION = 1008
+CLOSE_REASON_LIMIT = 120  # a close frame's reason is at most 123 bytes
 
 
 def json_response(body: Any, status_code: int = 200) -> Response:
@@ -29,3 +32,17 @@ def error_response(reason: str, message: str, status_code: int = 400) -> Respons
 def protocol_error_response(error: ProtocolError) -> Response:
     """400 (404 for an unknown id) with the error's reason and sentence."""
     return error_response(error.reason, error.message, STATUS_FOR_REASON.get(error.reason, 400))
+
+
+async def refuse_websocket(
+    websocket: WebSocket, reason: str, message: str, status_code: int
+) -> None:
+    """Refuse a WebSocket at its handshake, before accepting it: the HTTP status and the JSON
+    error body when the server can send a denial response (hypercorn can), else a close (1008)
+    with the sentence as its reason."""
+    if websocket.client_state == WebSocketState.CONNECTING:
+        await websocket.receive()  # websocket.connect
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(error_response(reason, message, status_code))
+    else:
+        await websocket.close(CLOSE_POLICY_VIOLATION, message[:CLOSE_REASON_LIMIT])

@@ -9,9 +9,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sor_daemon.api.auth import principal_of
+from sor_daemon.api.desk import Desk
 from sor_daemon.api.responses import error_response, json_response, protocol_error_response
 from sor_daemon.coinapi.rest import UpstreamError
-from sor_daemon.engine.engine import Engine
 from sor_daemon.engine.ports import AccountSource
 from sor_daemon.engine.presenting import order_view
 from sor_daemon.protocol.codec import (
@@ -26,25 +27,24 @@ from sor_daemon.protocol.codec import (
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import AddResponse
 
-MAX_BODY_BYTES = 64 * 1024
-
 
 class RestApi:
-    """The handlers, bound to the engine and the EMS account they answer from."""
+    """The handlers, bound to the desk they command and the EMS account they answer from."""
 
-    def __init__(self, engine: Engine, account: AccountSource) -> None:
-        self._engine = engine
+    def __init__(self, desk: Desk, account: AccountSource) -> None:
+        self._desk = desk
         self._account = account
 
     async def requests(self, request: Request) -> Response:
-        """GET /requests: every smart order, running and finished."""
-        return json_response([dump(order_view(order)) for order in self._engine.orders()])
+        """GET /requests: every smart order the key may see, running and finished."""
+        orders = self._desk.orders(principal_of(request))
+        return json_response([dump(order_view(order)) for order in orders])
 
     async def add(self, request: Request) -> Response:
         """POST /add: start a smart order."""
         try:
             new = parse_add_body(await _json_body(request))
-            order = await self._engine.submit(new)
+            order = await self._desk.submit(principal_of(request), new)
         except ProtocolError as error:
             return protocol_error_response(error)
         response = AddResponse(
@@ -58,7 +58,7 @@ class RestApi:
     async def cancel(self, request: Request) -> Response:
         """POST /cancel/{id}: cancel a running smart order."""
         try:
-            order = await self._engine.cancel(request.path_params["order_id"])
+            order = await self._desk.cancel(principal_of(request), request.path_params["order_id"])
         except ProtocolError as error:
             return protocol_error_response(error)
         return json_response(dump(order_view(order)))
@@ -67,7 +67,7 @@ class RestApi:
         """PUT /update: change a running order's amount, duration or interval."""
         try:
             change = parse_update_body(await _json_body(request))
-            order = await self._engine.change(change.id, change.parameters)
+            order = await self._desk.change(principal_of(request), change.id, change.parameters)
         except ProtocolError as error:
             return protocol_error_response(error)
         return json_response(dump(order_view(order)))
@@ -87,8 +87,6 @@ class RestApi:
 
 async def _json_body(request: Request) -> object:
     body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise ProtocolError("INVALID_PARAMETER", f"the body is over {MAX_BODY_BYTES} bytes")
     try:
         return json.loads(body)
     except ValueError as error:

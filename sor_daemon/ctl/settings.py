@@ -40,7 +40,7 @@ class Server:
         return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/v1/sor/ws"
 
     def headers(self) -> dict[str, str]:
-        """``Authorization: Bearer <key>`` when a key is set (the daemon ignores it today)."""
+        """``Authorization: Bearer <key>`` when a key is set, on REST and the feed alike."""
         return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
 

@@ -31,6 +31,7 @@ from sor_daemon.domain.events import (
 from sor_daemon.domain.instruments import Instrument
 from sor_daemon.domain.market import MarketActivity, consolidated_mid
 from sor_daemon.domain.quality import ExecutionQuality, execution_quality
+from sor_daemon.domain.risk import Screened
 from sor_daemon.domain.router import (
     Route,
     Routing,
@@ -47,6 +48,10 @@ from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import ParameterChanges, Side, SmartOrderParameters
 
 ZERO = Decimal(0)
+
+RouteScreen = Callable[[Sequence[Route], Decimal | None], Screened]
+"""The pre-trade risk check a slice's routes pass before they become children: given the routes
+and the slice's mid price, the routes that may go out (some clamped) and why others may not."""
 
 
 @attrs.define
@@ -92,13 +97,14 @@ class SlicePlan:
     """One planned slice: the market sample it was sized on, then its children or why none.
 
     ``events`` is what the runner journals, in order; ``routing`` tells which venues were left
-    out and why, for the log.
+    out and why, for the log; ``risk`` says which children the risk check clamped or refused.
     """
 
     sample: MarketSampled
     children: tuple[ChildPlanned, ...] = ()
     skipped: SliceSkipped | None = None
     routing: Routing | None = None
+    risk: str | None = None
 
     @property
     def events(self) -> list[Event]:
@@ -212,12 +218,14 @@ class SmartOrder:
         venues: Sequence[VenueBook],
         activity: MarketActivity | None,
         policy: SlicePolicy,
+        screen: RouteScreen | None = None,
     ) -> SlicePlan:
         """The slice due at ``now``: the market sample, then its child orders or why it skips.
 
         ``activity`` is what the market traded in ``slice_window(now)``'s interval on the
         order's venues (None when unknown): VWAP sizes the slice from it, and every order keeps
-        it for its execution quality.
+        it for its execution quality. ``screen`` (the risk gate) passes, clamps or refuses each
+        route; a refused share stays unplanned, so later slices catch it up.
         """
         index, start, end = self.slice_window(now)
         sample = self._sample(index, start, end, activity, venues, now)
@@ -230,9 +238,13 @@ class SmartOrder:
         if not routing.routes:
             reason = f"a slice of {target:f} could not be placed: {routing.explain()}"
             return SlicePlan(sample, skipped=SliceSkipped(self.id, index, reason, now))
-        return SlicePlan(
-            sample, children=self._children_for(index, routing.routes, now), routing=routing
-        )
+        screened = screen(routing.routes, sample.mid) if screen else Screened(routing.routes)
+        risk = screened.explain()
+        if not screened.routes:
+            skipped = SliceSkipped(self.id, index, risk or "every child refused", now)
+            return SlicePlan(sample, skipped=skipped, routing=routing, risk=risk)
+        children = self._children_for(index, screened.routes, now)
+        return SlicePlan(sample, children=children, routing=routing, risk=risk)
 
     def closing_window(self, now: datetime) -> tuple[datetime, datetime]:
         """The stretch since the last market sample: what the order's life has not sampled yet."""

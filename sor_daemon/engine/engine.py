@@ -1,7 +1,8 @@
 """The engine: accepts smart orders, runs one task each, and routes the EMS's news to them.
 
 It is the one public face the API and the FIX order entry talk to: ``submit``, ``cancel``,
-``change``, ``get`` and ``orders``. On start it rebuilds every smart order from the journal and
+``change``, ``get`` and ``orders``, and the kill switch: ``halt``, ``resume`` and ``halted``. On
+start it rebuilds every smart order from the journal, restores a halt that was in force, and
 resumes the ones still running on their original schedule.
 """
 
@@ -20,9 +21,19 @@ from sor_daemon.domain.validation import instruments_for
 from sor_daemon.domain.values import ChildReport
 from sor_daemon.engine.ports import GatewayEvent
 from sor_daemon.engine.presenting import status_change
-from sor_daemon.engine.runner import Cancel, Change, Message, OrderRunner, Reply, Services
+from sor_daemon.engine.runner import (
+    Cancel,
+    Change,
+    Halt,
+    Message,
+    OrderRunner,
+    Reply,
+    Resume,
+    Services,
+)
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import NewSmartOrder, ParameterChanges
+from sor_daemon.store.halt import HaltFile, HaltState
 
 log = structlog.get_logger(__name__)
 
@@ -37,10 +48,13 @@ class Engine:
         services: Services,
         instruments: InstrumentTable,
         gateway_events: trio.MemoryReceiveChannel[GatewayEvent],
+        halt_file: HaltFile | None = None,
     ) -> None:
         self.services = services
         self.instruments = instruments
         self._gateway_events = gateway_events
+        self._halt_file = halt_file or HaltFile(None)
+        self.halt_state: HaltState | None = None
         self._orders: dict[str, SmartOrder] = {}
         self._inboxes: dict[str, trio.MemorySendChannel[Message]] = {}
         self._accepting: set[str] = set()
@@ -49,6 +63,9 @@ class Engine:
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Restore from the journal, resume running orders, then serve until cancelled."""
         self._restore()
+        self._set_halt(self._halt_file.load())
+        if self.halt_state is not None:
+            log.warning("trading is halted", reason=self.halt_state.reason)
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
             for order in self._orders.values():
@@ -72,7 +89,14 @@ class Engine:
 
     async def submit(self, request: NewSmartOrder, origin: str = "api") -> SmartOrder:
         """Validate, journal and start a new smart order; raises ProtocolError if refused."""
-        instruments_for(request, self.instruments)
+        instruments = instruments_for(request, self.instruments)
+        if self.halt_state is not None:
+            raise ProtocolError(
+                "INVALID_PARAMETER",
+                f"trading is halted ({self.halt_state.reason}); no smart order is accepted "
+                "until POST /v1/sor/resume",
+            )
+        self.services.risk.check_order(request.parameters.amount, instruments)
         order_id = request.id or str(uuid.uuid4())
         if order_id in self._orders or order_id in self._accepting:
             raise ProtocolError("INVALID_PARAMETER", f"a smart order with id {order_id} exists")
@@ -81,7 +105,7 @@ class Engine:
             order = await self._accept(request, order_id, origin)
         finally:
             self._accepting.discard(order_id)
-        self.services.feed.publish(status_change(order))
+        self.services.feed.publish(status_change(order), order.origin)
         self._start_runner(order)
         return order
 
@@ -124,7 +148,46 @@ class Engine:
         await reply.wait()
         return order
 
+    @property
+    def halted(self) -> bool:
+        """True while the kill switch is on: no runner sends a child order."""
+        return self.halt_state is not None
+
+    async def halt(self, reason: str) -> dict[str, bool]:
+        """Stop every algorithm at once and cancel every order at every venue.
+
+        The halt is made durable first (it survives a restart), then no runner plans another
+        slice (running orders stay Running, their statusInfo saying ``halted: reason``), then an
+        OrderMassCancelRequest goes to each venue. Halting again sends the mass cancels again.
+        Returns, per venue, whether its mass cancel was sent (False: the session is down).
+        """
+        state = self.halt_state or HaltState(reason, self.services.clock.now())
+        self._halt_file.save(state)
+        self._set_halt(state)
+        log.warning("trading halted", reason=state.reason)
+        for inbox in list(self._inboxes.values()):
+            inbox.send_nowait(Halt(state.reason))
+        sent = {}
+        for exchange in sorted(self.instruments.exchanges):
+            sent[exchange] = self.services.gateway.mass_cancel(exchange)
+        log.info("mass cancel requested", sent=sent)
+        return sent
+
+    async def resume(self) -> None:
+        """Lift the halt: running orders trade again, missed slices merged into one."""
+        if self.halt_state is None:
+            return
+        self._halt_file.save(None)
+        self._set_halt(None)
+        log.warning("trading resumed")
+        for inbox in list(self._inboxes.values()):
+            inbox.send_nowait(Resume())
+
     # ---- inside ------------------------------------------------------------------------------
+
+    def _set_halt(self, state: HaltState | None) -> None:
+        self.halt_state = state
+        self.services.risk.halted = None if state is None else state.reason
 
     def _restore(self) -> None:
         for event in self.services.journal.replay():

@@ -2,7 +2,8 @@
 
 Each subscriber has its own bounded queue. Publishing never waits: a subscriber whose queue is
 full is cut off (its queue is closed, and its reader learns why), so one slow client can neither
-slow the engine nor grow its memory.
+slow the engine nor grow its memory. A message may carry the origin of the order it is about; a
+subscriber narrowed to one origin (a trader's API key) gets only those and the ones for everyone.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import trio
 class Subscription:
     """One subscriber's queue of encoded messages."""
 
-    def __init__(self, feed: Feed, size: int) -> None:
+    def __init__(self, feed: Feed, size: int, origin: str | None) -> None:
         self._feed = feed
+        self.origin = origin
         self._send, self.messages = trio.open_memory_channel[str](size)
         self.dropped = False
 
@@ -24,6 +26,7 @@ class Subscription:
             self._send.send_nowait(text)
         except trio.WouldBlock:
             self.dropped = True
+            self._feed.dropped += 1
             self.close()
         except trio.ClosedResourceError:
             self.close()
@@ -46,14 +49,24 @@ class Feed:
     def __init__(self, queue_size: int = 4096) -> None:
         self._queue_size = queue_size
         self._subscribers: set[Subscription] = set()
+        self.dropped = 0
+        """How many subscribers were cut off for being too slow, since the start."""
 
-    def subscribe(self) -> Subscription:
-        """A new subscriber; use it as a context manager so it is always removed."""
-        subscription = Subscription(self, self._queue_size)
+    @property
+    def subscribers(self) -> int:
+        """How many subscribers are connected now."""
+        return len(self._subscribers)
+
+    def subscribe(self, origin: str | None = None) -> Subscription:
+        """A new subscriber, to every message or only to those about ``origin``'s orders; use
+        it as a context manager so it is always removed."""
+        subscription = Subscription(self, self._queue_size, origin)
         self._subscribers.add(subscription)
         return subscription
 
-    def publish(self, text: str) -> None:
-        """Offer one encoded message to every subscriber."""
+    def publish(self, text: str, origin: str | None = None) -> None:
+        """Offer one encoded message to every subscriber that wants it: ``origin`` is the origin
+        of the order it is about (None: for everyone)."""
         for subscription in list(self._subscribers):
-            subscription.offer(text)
+            if origin is None or subscription.origin in (None, origin):
+                subscription.offer(text)

@@ -50,6 +50,10 @@ class OrderGateway(Protocol):
         """Ask the EMS for a child's current state; False when it could not be asked."""
         ...
 
+    def mass_cancel(self, exchange: str) -> bool:
+        """Ask the EMS to cancel every order on ``exchange``; False when it could not be asked."""
+        ...
+
 
 class MarketView(Protocol):
     """The market as the algorithms and the router see it: books and traded volume.

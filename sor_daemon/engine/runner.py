@@ -25,6 +25,7 @@ from sor_daemon.domain.events import (
     StatusChanged,
 )
 from sor_daemon.domain.instruments import Instrument
+from sor_daemon.domain.risk import RiskLimits
 from sor_daemon.domain.router import VenueBook
 from sor_daemon.domain.smart_order import SlicePlan, SmartOrder
 from sor_daemon.domain.values import ChildReport, ChildStatus, Fill, OrderStatus
@@ -32,6 +33,7 @@ from sor_daemon.engine.clock import Clock
 from sor_daemon.engine.feed import Feed
 from sor_daemon.engine.ports import MarketView, OrderGateway, SessionDown, SessionUp
 from sor_daemon.engine.presenting import status_change, trade_fill, trade_request
+from sor_daemon.engine.risk_gate import RiskGate
 from sor_daemon.engine.settings import TradingSettings
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import ParameterChanges
@@ -79,12 +81,25 @@ class Change:
     reply: Reply
 
 
-Message = ChildReport | SessionUp | SessionDown | Cancel | Change
+@attrs.frozen
+class Halt:
+    """Stop sending child orders until ``Resume`` (the kill switch)."""
+
+    reason: str
+
+
+@attrs.frozen
+class Resume:
+    """Trade again after a ``Halt``: missed slices merge into one catch-up slice."""
+
+
+Message = ChildReport | SessionUp | SessionDown | Cancel | Change | Halt | Resume
 
 
 @attrs.define
 class Services:
-    """What every runner shares: the journal, the gateway, the market, the feed and the clock."""
+    """What every runner shares: the journal, the gateway, the market, the feed, the clock and
+    the risk gate (on the default limits unless one is given)."""
 
     journal: Journal
     gateway: OrderGateway
@@ -92,6 +107,9 @@ class Services:
     feed: Feed
     clock: Clock
     settings: TradingSettings
+    risk: RiskGate = attrs.field(
+        default=attrs.Factory(lambda self: RiskGate(RiskLimits(), self.clock), takes_self=True)
+    )
 
 
 class OrderRunner:
@@ -111,6 +129,7 @@ class OrderRunner:
         self._down_since: datetime | None = None if services.gateway.is_up else services.clock.now()
         self._retry_at: datetime | None = None
         self._reconcile_by: datetime | None = None
+        self._halted = services.risk.halted
         self._log = log.bind(smart_order_id=order.id)
 
     @property
@@ -130,6 +149,8 @@ class OrderRunner:
     async def _run(self) -> None:
         if self._down_since is None:
             await self._reconcile()
+        if self._halted is not None and self._reconcile_by is None:
+            await self._set_info(self._idle_info())
         await self._settle()
         while not self.finished:
             wake_at = self._wake_at()
@@ -161,7 +182,7 @@ class OrderRunner:
             return self._down_since + grace
         if self._reconcile_by is not None:
             return self._reconcile_by
-        if self.order.status.terminal:
+        if self.order.status.terminal or self._halted is not None:
             return None
         due = self.order.next_due()
         if due is not None and self._retry_at is not None:
@@ -232,24 +253,34 @@ class OrderRunner:
         activity = await self._services.market.activity(
             [instrument.symbol_id_coinapi for instrument in self._instruments], start, end
         )
+        if self._services.risk.halted is not None:
+            await self._handle(Halt(self._services.risk.halted))
+            return
         now = self._services.clock.now()
-        plan = self.order.plan_slice(now, self._venue_books(), activity, policy)
+        plan = self.order.plan_slice(
+            now, self._venue_books(), activity, policy, self._services.risk.screen
+        )
+        if plan.risk is not None:
+            self._log.warning("risk check", slice=plan.sample.slice_index, reason=plan.risk)
         if plan.skipped is not None:
             self._log.info(
                 "slice skipped", slice=plan.skipped.slice_index, reason=plan.skipped.reason
             )
             await self._record(*plan.events)
+            if plan.risk is not None:
+                await self._set_info(plan.risk)
             return
         if plan.routing is not None and plan.routing.left_out:
             self._log.info("venues left out of slice", reasons=plan.routing.explain())
         await self._send_children(plan)
 
     async def _send_children(self, plan: SlicePlan) -> None:
-        """Journal the slice (and the end of any wait it was in), announce it, then send it."""
+        """Journal the slice (and the end of any wait it was in, or what the risk gate changed),
+        announce it, then send it."""
         events = plan.events
-        if self.order.status_info is not None:
-            resumed = StatusChanged(self.order.id, self.order.status, None, plan.sample.at)
-            events.insert(1, resumed)
+        if self.order.status_info != plan.risk:
+            info = StatusChanged(self.order.id, self.order.status, plan.risk, plan.sample.at)
+            events.insert(1, info)
         await self._services.journal.append(*events)
         failpoints.reached(failpoints.CHILD_JOURNALED)
         for event in events:
@@ -293,10 +324,25 @@ class OrderRunner:
                     message.reply, lambda now: self.order.cancel(message.reason, now)
                 )
             case Change():
-                await self._on_command(
-                    message.reply,
-                    lambda now: self.order.change(message.changes, self._instruments, now),
-                )
+                changes = message.changes
+                await self._on_command(message.reply, lambda now: self._change(changes, now))
+            case Halt():
+                self._halted = message.reason
+                await self._set_info(self._idle_info())
+            case Resume():
+                self._halted = None
+                if self._down_since is None:
+                    await self._set_info(None)
+
+    def _change(self, changes: ParameterChanges, now: datetime) -> ParametersChanged:
+        event = self.order.change(changes, self._instruments, now)
+        if changes.amount is not None:
+            self._services.risk.check_order(event.params.amount, self._instruments)
+        return event
+
+    def _idle_info(self) -> str | None:
+        """The status info of an order with nothing pending: why it is halted, if it is."""
+        return None if self._halted is None else f"halted: {self._halted}"
 
     async def _on_report(self, report: ChildReport) -> None:
         event = self.order.interpret(report, self._services.clock.now())
@@ -306,13 +352,13 @@ class OrderRunner:
         if self._reconcile_by is not None and not self.order.open_children:
             self._reconcile_by = None
             self._log.info("child orders reconciled")
-            await self._set_info(None)
+            await self._set_info(self._idle_info())
 
     async def _on_session_up(self) -> None:
         if self._down_since is None:
             return
         self._down_since = None
-        await self._set_info(None)
+        await self._set_info(self._idle_info())
         await self._reconcile()
 
     async def _on_session_down(self, message: SessionDown) -> None:
@@ -368,7 +414,7 @@ class OrderRunner:
     def _announce(self, event: Event, fill: Fill | None) -> None:
         feed = self._services.feed
         if isinstance(event, ChildPlanned):
-            feed.publish(trade_request(event))
+            feed.publish(trade_request(event), self.order.origin)
         if fill is not None:
             self._log.info(
                 "fill booked",
@@ -377,14 +423,14 @@ class OrderRunner:
                 quantity=str(fill.quantity),
                 price=str(fill.price),
             )
-            feed.publish(trade_fill(fill))
+            feed.publish(trade_fill(fill), self.order.origin)
         if isinstance(event, StatusChanged):
             quality = {}
             if event.status.terminal:
                 quality = {k: _plain(v) for k, v in attrs.asdict(self.order.quality()).items()}
             self._log.info("status", status=event.status.value, info=event.info, **quality)
         if isinstance(event, StatusChanged | ParametersChanged):
-            feed.publish(status_change(self.order))
+            feed.publish(status_change(self.order), self.order.origin)
 
 
 def _plain(value: object) -> str | None:

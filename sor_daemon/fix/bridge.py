@@ -19,6 +19,8 @@ import quickfix as fix
 import structlog
 import trio
 
+from sor_daemon.logs import debug_enabled
+
 log = structlog.get_logger(__name__)
 
 TAG_MSG_TYPE = 35
@@ -86,14 +88,27 @@ class TrioBridge(fix.Application):
         except Exception:
             log.exception("onLogout failed", session=self._name)
 
+    def _trace(self, direction: str, message: fix.Message) -> None:
+        """Log a message at debug level (credentials redacted by the log); never raises."""
+        if not debug_enabled():
+            return
+        try:
+            text = message.toString().replace("\x01", "|")
+            log.debug("FIX message", session=self._name, direction=direction, fix=text)
+        except Exception:
+            log.exception("FIX message could not be logged", session=self._name)
+
     def toAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:
         """Administrative messages go out as quickfix builds them."""
+        self._trace("out", message)
 
     def fromAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:
         """Administrative messages need nothing from us."""
+        self._trace("in", message)
 
     def toApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
         """Refuse to resend a stale order: a PossDup NewOrderSingle becomes a gap fill."""
+        self._trace("out", message)
         try:
             header = message.getHeader()
             is_new_order = header.getField(TAG_MSG_TYPE) == MSG_TYPE_NEW_ORDER_SINGLE
@@ -107,6 +122,7 @@ class TrioBridge(fix.Application):
 
     def fromApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
         """Translate an application message and hand it to Trio."""
+        self._trace("in", message)
         try:
             value = self._translate(message)
         except Exception:
@@ -140,3 +156,12 @@ async def running_initiator(name: str, make: Callable[[], fix.Initiator]) -> Asy
             await trio.to_thread.run_sync(initiator.stop)
         del initiator
         log.info("FIX session stopped", session=name)
+
+
+def sequence_numbers(session_id: fix.SessionID) -> tuple[int, int] | None:
+    """The session's next outgoing and next expected incoming MsgSeqNum, or None when quickfix
+    has no such session (not started yet, or stopped)."""
+    session = fix.Session.lookupSession(session_id)
+    if session is None:
+        return None
+    return session.getExpectedSenderNum(), session.getExpectedTargetNum()

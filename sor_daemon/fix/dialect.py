@@ -23,6 +23,7 @@ from sor_daemon.protocol.messages import Side
 
 COINAPI_SYMBOL_SOURCE = "101"
 ORD_TYPE_LIMIT = "2"
+MASS_CANCEL_ALL_ORDERS = "7"
 TIME_IN_FORCE_IOC = "3"
 FIX_SIDE = {Side.BUY: "1", Side.SELL: "2"}
 ORD_STATUS = {
@@ -65,6 +66,7 @@ class Tag:
     EXEC_TYPE = 150
     SECONDARY_ORDER_ID = 198
     SECURITY_EXCHANGE = 207
+    MASS_CANCEL_REQUEST_TYPE = 530
     CL_ORD_LINK_ID = 583
 
 
@@ -106,6 +108,16 @@ def order_status_request(child: ChildOrder) -> fix.Message:
     message.setField(Tag.SYMBOL, child.symbol_id_coinapi)
     message.setField(Tag.SIDE, FIX_SIDE[child.side])
     message.setField(Tag.SECURITY_EXCHANGE, child.exchange)
+    return message
+
+
+def order_mass_cancel_request(request_id: str, exchange: str, now: datetime) -> fix.Message:
+    """An OrderMassCancelRequest (35=q) for every order on one venue (530=7, venue in 207)."""
+    message = _new_message("q")
+    message.setField(Tag.CL_ORD_ID, request_id)
+    message.setField(Tag.MASS_CANCEL_REQUEST_TYPE, MASS_CANCEL_ALL_ORDERS)
+    message.setField(Tag.SECURITY_EXCHANGE, exchange)
+    message.setField(Tag.TRANSACT_TIME, _timestamp(now))
     return message
 
 

@@ -99,6 +99,11 @@ class MarketDataSession:
         """True while the session is logged on (as far as the Trio side has heard)."""
         return self._up
 
+    @property
+    def session_id(self) -> fix.SessionID:
+        """The quickfix session's id (for its sequence numbers in the metrics)."""
+        return self._session_id
+
     def subscribe(self, symbol_id: str, depth: int) -> str | None:
         """Subscribe to a symbol's book and trades; its MDReqID, or None when not sent.
 

@@ -75,12 +75,15 @@ def initiator_settings(
     reconnect_seconds: int,
     reset_on_logon: bool,
     persist_messages: bool = True,
+    tls: Mapping[str, object] | None = None,
 ) -> fix.SessionSettings:
-    """Settings for one FIX 4.4 initiator session."""
+    """Settings for one FIX 4.4 initiator session; ``tls`` (see ``tls_client_settings``) goes
+    into [DEFAULT], the only place quickfix 1.16 reads its SSL settings from."""
     defaults = common_defaults(
         directory, dictionary, reset_on_logon=reset_on_logon, persist_messages=persist_messages
     )
     defaults |= {"ConnectionType": "initiator", "ReconnectInterval": reconnect_seconds}
+    defaults |= tls or {}
     session = {
         "BeginString": "FIX.4.4",
         "SenderCompID": sender_comp_id,
@@ -90,3 +93,28 @@ def initiator_settings(
         "HeartBtInt": heartbeat_seconds,
     }
     return write_settings(directory, defaults, [session])
+
+
+TLS_PROTOCOLS = "TLSv1_2 +TLSv1_3"
+"""quickfix's ``SSLProtocol`` syntax for "TLS 1.2 or 1.3 only" (its default also allows 1.0)."""
+
+
+def tls_client_settings(
+    ca_file: Path, cert_file: Path | None, key_file: Path | None
+) -> dict[str, object]:
+    """The [DEFAULT] settings of an ``SSLSocketInitiator`` that verifies the server and, when
+    given one, presents a client certificate.
+
+    With ``CertificationAuthoritiesFile`` set, quickfix 1.16 verifies the server's chain
+    against that file and the system's default CAs (``SSL_CTX_set_default_verify_paths``);
+    without it, it verifies nothing, so it is always set. It does not check the host name in
+    the certificate (it sends it as SNI). The private key must not be encrypted: the Python
+    binding has no way to pass its password.
+    """
+    settings: dict[str, object] = {
+        "SSLProtocol": TLS_PROTOCOLS,
+        "CertificationAuthoritiesFile": ca_file,
+    }
+    if cert_file is not None and key_file is not None:
+        settings |= {"ClientCertificateFile": cert_file, "ClientCertificateKeyFile": key_file}
+    return settings

@@ -10,6 +10,11 @@ its own session lock (``toApp``, ``toAdmin``, ``onLogout``), so the two cannot d
 The acceptor is a ``ThreadedSocketAcceptor`` (one thread per connection, callbacks in order):
 the plain ``SocketAcceptor`` of quickfix 1.16 closes its server socket from the thread calling
 ``stop`` while its own thread closes and deletes it too, a race that now and then segfaults.
+With TLS (``SimulatorSettings.tls_cert``) it is an ``SSLSocketAcceptor``, the only SSL acceptor
+the Python binding offers: one thread for every connection, whose ``stop`` leaves the server
+socket to that thread, so it has no such race. It requires a client certificate chaining to
+``tls_client_ca`` (``CertificateVerifyLevel=1``); its handshake runs on that one thread and gives
+up after ten seconds.
 
 Every callback body is wrapped: an exception escaping ``onCreate``, ``onLogon``, ``onLogout`` or
 ``toAdmin`` kills the process. Only the exceptions quickfix turns into FIX rejects are let
@@ -31,6 +36,7 @@ import quickfix as fix
 import structlog
 
 from sor_daemon.fix.dictionary import write_ems_dictionary
+from sor_daemon.fix.settings import TLS_PROTOCOLS
 from sor_daemon.sim.exchange import SimulatedExchange
 from sor_daemon.sim.faults import Faults
 from sor_daemon.sim.fixcodec import (
@@ -48,6 +54,8 @@ from sor_daemon.sim.orders import ExecType, ExecutionReport, Outbound
 from sor_daemon.sim.settings import SimulatorSettings
 
 BEGIN_STRING = "FIX.4.4"
+CERTIFICATE_REQUIRED = 1
+"""quickfix's ``CertificateVerifyLevel`` for "a client must present a valid certificate"."""
 SESSION_SETTINGS_FILE_NAME = "ems-acceptor.cfg"
 
 log = structlog.get_logger(__name__)
@@ -242,7 +250,8 @@ class EmsAcceptor:
         self._session_settings = fix.SessionSettings(str(path))
         self._store_factory = fix.FileStoreFactory(self._session_settings)
         self._log_factory = fix.FileLogFactory(self._session_settings)
-        self._acceptor = fix.ThreadedSocketAcceptor(
+        acceptor_class = fix.SSLSocketAcceptor if settings.tls else fix.ThreadedSocketAcceptor
+        self._acceptor = acceptor_class(
             self.application, self._store_factory, self._session_settings, self._log_factory
         )
 
@@ -308,6 +317,7 @@ def write_session_settings(settings: SimulatorSettings, *, port: int, dictionary
         f"ResetOnLogon={_yes_no(settings.reset_on_logon)}",
         f"ResetOnLogout={_yes_no(settings.reset_on_logout)}",
         f"ResetOnDisconnect={_yes_no(settings.reset_on_disconnect)}",
+        *_tls_lines(settings),
         "",
         "[SESSION]",
         f"BeginString={BEGIN_STRING}",
@@ -319,6 +329,20 @@ def write_session_settings(settings: SimulatorSettings, *, port: int, dictionary
     path = data_dir / SESSION_SETTINGS_FILE_NAME
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def _tls_lines(settings: SimulatorSettings) -> list[str]:
+    """[DEFAULT] lines of an ``SSLSocketAcceptor`` that demands a client certificate signed by
+    ``tls_client_ca`` (quickfix 1.16 reads SSL settings from [DEFAULT] only)."""
+    if not settings.tls:
+        return []
+    return [
+        f"SSLProtocol={TLS_PROTOCOLS}",
+        f"ServerCertificateFile={settings.tls_cert}",
+        f"ServerCertificateKeyFile={settings.tls_key}",
+        f"CertificationAuthoritiesFile={settings.tls_client_ca}",
+        f"CertificateVerifyLevel={CERTIFICATE_REQUIRED}",
+    ]
 
 
 def _yes_no(flag: bool) -> str:

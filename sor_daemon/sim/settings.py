@@ -173,6 +173,11 @@ class SimulatorSettings:
     session registered (or even logged on) behind it. Firewall the port where that matters.
     quickfix registers sessions process-wide by SessionID, so two simulators in one process
     need different comp ids and market-data keys.
+
+    ``tls_cert`` and ``tls_key`` (PEM, the key unencrypted) put the EMS session behind TLS, as
+    CoinAPI's managed cloud does: its acceptor is then quickfix's ``SSLSocketAcceptor`` and
+    requires a client certificate that chains to ``tls_client_ca``. All three or none; the
+    market-data session stays plain.
     """
 
     data_dir: Path = attrs.field(converter=Path)
@@ -192,8 +197,23 @@ class SimulatorSettings:
     poss_dup_reports: bool = False
     answer_status_requests: bool = True
     api_key: str | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
     instruments: InstrumentTable = attrs.field(factory=default_instruments)
     market: MarketParameters = attrs.field(factory=default_market)
+
+    def __attrs_post_init__(self) -> None:
+        tls = (self.tls_cert, self.tls_key, self.tls_client_ca)
+        if any(path is not None for path in tls) and any(path is None for path in tls):
+            raise SimulatorConfigError(
+                "tls_cert, tls_key and tls_client_ca go together: set all three or none"
+            )
+
+    @property
+    def tls(self) -> bool:
+        """True when the EMS session runs over TLS with client certificates."""
+        return self.tls_cert is not None
 
 
 def _venue(entry: dict[str, Any], where: str) -> VenueParameters:

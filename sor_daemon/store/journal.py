@@ -11,6 +11,7 @@ by SQLite on the next open.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -89,15 +90,27 @@ def migrate(connection: sqlite3.Connection) -> None:
 class Journal:
     """Append-only event journal with group commit; replayed in order on start."""
 
-    def __init__(self, path: Path, run_sync: RunSync | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        run_sync: RunSync | None = None,
+        observe_commit: Callable[[float], None] | None = None,
+    ) -> None:
         """``run_sync`` runs a commit; by default in a worker thread. Tests on Trio's mock clock
-        pass one that runs inline, because time jumps while a worker thread is busy."""
+        pass one that runs inline, because time jumps while a worker thread is busy.
+        ``observe_commit`` is told each commit's wall-clock seconds (for the metrics)."""
         self.path = path
         self._run_sync = run_sync or trio.to_thread.run_sync
+        self._observe_commit = observe_commit
         self._connection = open_database(path)
         self._send, self._receive = trio.open_memory_channel[_Pending](float("inf"))
         self._closed = False
         self.commits = 0
+
+    @property
+    def is_open(self) -> bool:
+        """True until the writer stops or the journal is closed: events can be made durable."""
+        return not self._closed
 
     def replay(self) -> Iterator[Event]:
         """Every journaled event in the order it was written (call before the writer runs)."""
@@ -135,8 +148,11 @@ class Journal:
 
     async def _commit(self, batch: list[_Pending]) -> None:
         rows = [row for pending in batch for row in pending.rows]
+        started = time.perf_counter()
         try:
             await self._run_sync(self._write, rows)
+            if self._observe_commit is not None:
+                self._observe_commit(time.perf_counter() - started)
         except Exception as error:
             log.error("journal write failed", error=str(error), rows=len(rows))
             for pending in batch:

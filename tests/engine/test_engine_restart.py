@@ -16,6 +16,7 @@ from sor_daemon.engine.feed import Feed
 from sor_daemon.engine.ports import GatewayEvent
 from sor_daemon.engine.runner import Services
 from sor_daemon.engine.settings import TradingSettings
+from sor_daemon.store.halt import HaltFile
 from sor_daemon.store.journal import Journal
 from tests.support.orders import START, TABLE
 from tests.support.paper import PaperVenue, StaticMarket
@@ -34,7 +35,7 @@ async def run_engine(
             services = Services(
                 journal, venue, StaticMarket(clock), Feed(), clock, TradingSettings()
             )
-            engine = Engine(services, TABLE, receive)
+            engine = Engine(services, TABLE, receive, HaltFile(journal_path.with_name("halt.json")))
             await nursery.start(engine.run)
             task_status.started((engine, venue))
     finally:
@@ -74,3 +75,32 @@ async def test_a_restart_resumes_running_orders_on_their_original_grid(
         assert [c.id for c in resumed.children.values()][4] == "running-5"
         second_life.cancel_scope.cancel()
     assert sent_before == 8
+
+
+async def test_a_halt_survives_a_restart_until_resumed(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    path = tmp_path / "journal.sqlite"
+    clock = TrioClock(START)
+    async with trio.open_nursery() as first_life:
+        engine, venue = await first_life.start(run_engine, path, clock)
+        order = await engine.submit(new("10", "10MIN", "1MIN"))
+        await trio.sleep(60 + 1)  # slices 0 and 1 traded
+        await engine.halt("risk desk")
+        await trio.sleep(1)
+        first_life.cancel_scope.cancel()  # the daemon stops while halted
+    assert len(order.children) == 2
+
+    async with trio.open_nursery() as second_life:
+        engine, venue = await second_life.start(run_engine, path, clock)
+        assert engine.halted and engine.halt_state.reason == "risk desk"
+        await trio.sleep(3 * 60)
+        assert venue.sent == []  # still halted: nothing traded
+        restored = engine.get(order.id)
+        assert restored.status is OrderStatus.RUNNING
+        assert restored.status_info == "halted: risk desk"
+        await engine.resume()
+        await wait_until_over(restored)
+        assert restored.status is OrderStatus.COMPLETED
+        second_life.cancel_scope.cancel()
+    assert not (tmp_path / "halt.json").exists()

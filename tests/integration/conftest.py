@@ -55,14 +55,15 @@ def write_config(directory: Path, api_port: int, sim_http_port: int, extra: str 
 
 
 def wait_until_ready(process: subprocess.Popen[bytes], api_url: str, log_path: Path) -> None:
-    """Poll /health until the EMS session is up; fail with the daemon's log if it never is."""
+    """Poll /health until the EMS and market-data sessions are up; fail with the daemon's log if
+    they never are."""
     deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"the daemon exited with {process.returncode}:\n{log_path.read_text()}")
         try:
             health = httpx.get(f"{api_url}/health", timeout=1).json()
-            if health.get("ems_session") == "up":
+            if health.get("ems_session") == "up" and health.get("market_data_session") == "up":
                 return
         except httpx.HTTPError:
             pass

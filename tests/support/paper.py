@@ -39,6 +39,7 @@ class PaperVenue:
         self.status_requests: list[str] = []
         self.executed: dict[str, ChildReport] = {}
         self.sent: list[tuple[ChildPlanned, object]] = []
+        self.mass_cancels: list[str] = []
 
     def send_new(self, child: ChildPlanned) -> bool:
         self.sent.append((child, self._clock.now()))
@@ -59,6 +60,10 @@ class PaperVenue:
         if not self.silent:
             self._events.send_nowait(report)
         return True
+
+    def mass_cancel(self, exchange: str) -> bool:
+        self.mass_cancels.append(exchange)
+        return self.is_up
 
     def request_status(self, child: ChildOrder) -> bool:
         self.status_requests.append(child.id)

@@ -1,0 +1,124 @@
+"""The daemon's Prometheus metrics, in a registry of its own (several daemons in one test process
+must not share counters).
+
+Events are counted where they happen (child orders through ``MeteredGateway``, journal commits
+through the journal's observer); state is read when scraped (smart orders by status, FIX
+sessions and their sequence numbers, WebSocket subscribers), so it can never drift from the
+truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+import quickfix as fix
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from sor_daemon.engine.engine import Engine
+from sor_daemon.engine.feed import Feed
+from sor_daemon.fix.bridge import sequence_numbers
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class FixSession(Protocol):
+    """A FIX session as the metrics read it (``EmsGateway``, ``MarketDataSession``)."""
+
+    @property
+    def is_up(self) -> bool:
+        """True while logged on."""
+        ...
+
+    @property
+    def session_id(self) -> fix.SessionID:
+        """The quickfix session id."""
+        ...
+
+
+class DaemonMetrics:
+    """Counters and histograms the daemon feeds, and the text ``GET /metrics`` answers."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.child_orders = Counter(
+            "sor_child_orders",
+            "Child orders by venue and outcome: sent, filled (its first fill), rejected",
+            ["exchange", "outcome"],
+            registry=self.registry,
+        )
+        self.fill_latency = Histogram(
+            "sor_fill_latency_seconds",
+            "From a child order sent to its first fill",
+            ["exchange"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.journal_commit = Histogram(
+            "sor_journal_commit_seconds",
+            "One journal transaction (a group commit, fsync included)",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+
+    def read_state(self, engine: Engine, sessions: dict[str, FixSession], feed: Feed) -> None:
+        """Read the engine, the FIX sessions (by name) and the feed at every scrape."""
+        self.registry.register(_StateCollector(engine, sessions, feed))
+
+    def exposition(self) -> bytes:
+        """Every metric in the Prometheus text format."""
+        return generate_latest(self.registry)
+
+
+class _StateCollector(Collector):
+    """Gauges read from the daemon's state when scraped."""
+
+    def __init__(self, engine: Engine, sessions: dict[str, FixSession], feed: Feed) -> None:
+        self._engine = engine
+        self._sessions = sessions
+        self._feed = feed
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        orders = GaugeMetricFamily("sor_smart_orders", "Smart orders by status", labels=["status"])
+        counts: dict[str, int] = {}
+        for order in self._engine.orders():
+            counts[order.status.value] = counts.get(order.status.value, 0) + 1
+        for status, count in sorted(counts.items()):
+            orders.add_metric([status], count)
+        yield orders
+        up = GaugeMetricFamily("sor_fix_session_up", "1 while logged on", labels=["session"])
+        sender = GaugeMetricFamily(
+            "sor_fix_next_sender_seq_num", "Next outgoing MsgSeqNum", labels=["session"]
+        )
+        target = GaugeMetricFamily(
+            "sor_fix_next_target_seq_num", "Next expected incoming MsgSeqNum", labels=["session"]
+        )
+        for name, session in self._sessions.items():
+            up.add_metric([name], int(session.is_up))
+            numbers = sequence_numbers(session.session_id)
+            if numbers is not None:
+                sender.add_metric([name], numbers[0])
+                target.add_metric([name], numbers[1])
+        yield from (up, sender, target)
+        yield GaugeMetricFamily(
+            "sor_feed_subscribers", "WebSocket feed subscribers", value=self._feed.subscribers
+        )
+        yield CounterMetricFamily(
+            "sor_feed_dropped_slow_consumers",
+            "WebSocket subscribers cut off because their queue overflowed",
+            value=self._feed.dropped,
+        )
+        yield GaugeMetricFamily(
+            "sor_halted", "1 while the kill switch is on", value=int(is_halted(self._engine))
+        )
+
+
+def is_halted(engine: Engine) -> bool:
+    """True while the kill switch stops all trading (the engine's ``halted``, or its risk
+    gate's, whichever the engine has; a halt is any value but None and False)."""
+    halted = getattr(engine, "halted", None)
+    if halted is None:
+        halted = getattr(getattr(engine.services, "risk", None), "halted", None)
+    return halted is not None and halted is not False
