@@ -112,9 +112,17 @@ def _reload_log_level(config: Config) -> str | None:
     return f"log_level {config.log_level}"
 
 
-async def _run_simulator(config: Config) -> None:
+async def _run_daemon(
+    config: Config, reloader: Reloader, supervisor: Supervisor, stop: trio.Event
+) -> None:
+    await run_daemon(config, stop=stop, reloader=reloader, supervisor=supervisor)
+
+
+async def _run_simulator(config: Config, stop: trio.Event) -> None:
     async with trio.open_nursery() as nursery:
-        await nursery.start(serve_simulator, simulator_settings(config))
+        simulator = await nursery.start(serve_simulator, simulator_settings(config))
+        await stop.wait()
+        simulator.stop()
 
 
 def _hash_key(args: argparse.Namespace) -> int:
@@ -149,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     reloader.on_reload("log level", _reload_log_level, keys=("log_level",))
     supervisor = Supervisor.from_environment(config.service.startup_grace_period)
     if args.command == "run":
-        main_task = partial(run_daemon, config, reloader=reloader, supervisor=supervisor)
+        main_task = partial(_run_daemon, config, reloader, supervisor)
     else:
         main_task = partial(_run_simulator, config)
     try:

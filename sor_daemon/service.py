@@ -9,6 +9,7 @@ what the daemon sees of the market is the simulated market its orders fill again
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
 
 import attrs
 import hypercorn.trio
@@ -81,14 +82,17 @@ def simulator_settings(config: Config) -> SimulatorSettings:
 async def run_daemon(
     config: Config,
     *,
+    stop: trio.Event | None = None,
     reloader: Reloader | None = None,
     supervisor: Supervisor | None = None,
     task_status: trio.TaskStatus[DaemonHandle] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Run the daemon until cancelled.
+    """Run the daemon until ``stop`` is set (then stop in stages), or until cancelled.
 
-    ``reloader`` is where parts register what a SIGHUP may change (a private one by default);
-    ``supervisor`` tells systemd how the start goes (by default from the environment).
+    The stages nest as the layers do: the API stops accepting first, then the engine's runners
+    stop, then the journal commits what is queued and the FIX sessions log out. ``reloader`` is
+    where parts register what a SIGHUP may change (a private one by default); ``supervisor``
+    tells systemd how the start goes (by default from the environment).
     """
     reloader = reloader or Reloader(config)
     supervisor = supervisor or Supervisor.from_environment(config.service.startup_grace_period)
@@ -136,33 +140,48 @@ async def run_daemon(
                 services, instruments, metered.events, HaltFile(config.data_dir / "halt.json")
             )
             supervisor.stage("recovering the journal")
-            await nursery.start(engine.run)
-            metrics.read_state(engine, {"ems": gateway, "market_data": session}, services.feed)
-            account = EmsAccount(CoinApiRest(ems.rest_url, ems.api_key))
-            api_keys = KeyTable(config.api.api_keys(), required=config.api.auth_required)
-            reloader.on_reload("api keys", functools.partial(reload_api_keys, api_keys))
-            reloader.on_reload(
-                "risk limits", functools.partial(reload_risk_limits, services.risk), keys=("risk",)
-            )
-            observability = Observability(engine, session, journal, metrics)
-            app = build_app(engine, account, api_keys, config.api, observability)
-            binds = await nursery.start(serve_api, app, config)
-            log.info(
-                "sor-daemon listening",
-                api=binds,
-                ems=f"{ems.host}:{ems.port}",
-                ems_mode=ems.mode,
-                ems_rest=ems.rest_url,
-                market_data=f"{market_data.host}:{market_data.port}",
-                market_data_mode=market_data.mode,
-                ohlcv_rest=market_data.rest_url,
-                data_dir=str(config.data_dir.resolve()),
-                api_keys=len(api_keys.keys) if api_keys.required else "none (open on loopback)",
-            )
-            nursery.start_soon(supervisor.ready_when_trading, engine)
-            task_status.started(
-                DaemonHandle(api_url=binds[0], engine=engine, api_keys=api_keys, reloader=reloader)
-            )
+            async with trio.open_nursery() as trading:
+                await trading.start(engine.run)
+                metrics.read_state(engine, {"ems": gateway, "market_data": session}, services.feed)
+                account = EmsAccount(CoinApiRest(ems.rest_url, ems.api_key))
+                api_keys = KeyTable(config.api.api_keys(), required=config.api.auth_required)
+                reloader.on_reload("api keys", functools.partial(reload_api_keys, api_keys))
+                reloader.on_reload(
+                    "risk limits",
+                    functools.partial(reload_risk_limits, services.risk),
+                    keys=("risk",),
+                )
+                observability = Observability(engine, session, journal, metrics)
+                app = build_app(engine, account, api_keys, config.api, observability)
+                shutdown = stop.wait if stop is not None else trio.sleep_forever
+                async with trio.open_nursery() as edge:
+                    binds = await edge.start(
+                        functools.partial(serve_api, app, config, shutdown_trigger=shutdown)
+                    )
+                    log.info(
+                        "sor-daemon listening",
+                        api=binds,
+                        ems=f"{ems.host}:{ems.port}",
+                        ems_mode=ems.mode,
+                        ems_rest=ems.rest_url,
+                        market_data=f"{market_data.host}:{market_data.port}",
+                        market_data_mode=market_data.mode,
+                        ohlcv_rest=market_data.rest_url,
+                        data_dir=str(config.data_dir.resolve()),
+                        api_keys=len(api_keys.keys)
+                        if api_keys.required
+                        else "none (open on loopback)",
+                    )
+                    nursery.start_soon(supervisor.ready_when_trading, engine)
+                    task_status.started(
+                        DaemonHandle(
+                            api_url=binds[0], engine=engine, api_keys=api_keys, reloader=reloader
+                        )
+                    )
+                log.info("API closed; stopping the algorithms")
+                trading.cancel_scope.cancel()
+            log.info("algorithms stopped; flushing the journal and logging out of FIX")
+            nursery.cancel_scope.cancel()
     finally:
         journal.close()
 
@@ -194,9 +213,11 @@ async def serve_api(
     app: object,
     config: Config,
     *,
+    shutdown_trigger: Callable[[], Awaitable[None]] = trio.sleep_forever,
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve the API with hypercorn's Trio worker; reports the bound addresses once listening."""
+    """Serve the API with hypercorn's Trio worker until ``shutdown_trigger`` returns (then close
+    gracefully); reports the bound addresses once listening."""
     host, port = parse_listen(config.api.listen)
     server_config = http_server.server_config(host, port)
     server_config.websocket_ping_interval = 20
@@ -204,7 +225,12 @@ async def serve_api(
     if config.api.tls_cert is not None and config.api.tls_key is not None:
         server_config.certfile = str(config.api.tls_cert)
         server_config.keyfile = str(config.api.tls_key)
-    await hypercorn.trio.serve(app, server_config, task_status=task_status)  # type: ignore[arg-type]
+    await hypercorn.trio.serve(
+        app,  # type: ignore[arg-type]
+        server_config,
+        shutdown_trigger=shutdown_trigger,
+        task_status=task_status,
+    )
 
 
 def reload_risk_limits(gate: RiskGate, config: Config) -> str | None:

@@ -1,8 +1,9 @@
 """Signals: SIGTERM and SIGINT stop the daemon gracefully within a bound, SIGHUP reloads.
 
-A stop cancels the daemon's task tree: the API stops accepting, the runners stop at their next
-checkpoint, the journal writer commits what was queued (shielded), and both FIX sessions log
-out. Running orders are not touched: the journal has them, and the next start resumes them.
+A stop is asked of ``main`` through an event, and it stops in stages: the API stops accepting,
+then the algorithms stop at their next checkpoint, then the journal writer commits what was
+queued and both FIX sessions log out. Running orders are not touched: the journal has them, and
+the next start resumes them. A second SIGTERM or SIGINT cancels whatever is left at once.
 If all that takes longer than ``stop_timeout`` (a FIX peer that never answers the logout, a
 wedged disk), a timer thread ends the process; nothing is lost by it, because everything
 acknowledged is already committed with ``synchronous=FULL``.
@@ -25,28 +26,39 @@ EXIT_STOP_TIMEOUT = 1
 
 
 async def serve_until_stopped(
-    main: Callable[[], Awaitable[None]],
+    main: Callable[[trio.Event], Awaitable[None]],
     *,
     reload: Callable[[], None],
     stopping: Callable[[], None],
     stop_timeout: timedelta,
 ) -> None:
-    """Run ``main`` until SIGTERM or SIGINT; call ``reload`` on each SIGHUP.
+    """Run ``main(stop)`` until it returns; SIGTERM or SIGINT set ``stop``, SIGHUP calls
+    ``reload``.
 
     ``stopping`` is called as soon as a stop is asked for (to tell systemd).
     """
+    stop = trio.Event()
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(main)
+
+            async def run_main() -> None:
+                await main(stop)
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(run_main)
             async for signum in signals:
                 if signum == signal.SIGHUP:
                     reload()
                     continue
-                log.info("stopping", signal=signal.Signals(signum).name)
+                name = signal.Signals(signum).name
+                if stop.is_set():
+                    log.warning("stopping now", signal=name)
+                    nursery.cancel_scope.cancel()
+                    break
+                log.info("stopping", signal=name)
                 stopping()
                 _exit_after(stop_timeout)
-                nursery.cancel_scope.cancel()
-                break
+                stop.set()
 
 
 def _exit_after(timeout: timedelta) -> None:

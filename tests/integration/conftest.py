@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import attrs
@@ -133,8 +133,11 @@ class Simulator:
 
 
 @contextlib.contextmanager
-def running_simulator(directory: Path, reset_on_logon: bool = True) -> Iterator[Simulator]:
-    """``sor-daemon ems-sim`` as a process, ready when its HTTP answers; stopped with SIGTERM."""
+def running_simulator(
+    directory: Path, reset_on_logon: bool = True, options: Sequence[str] = ()
+) -> Iterator[Simulator]:
+    """``sor-daemon ems-sim [options]`` as a process, ready when its HTTP answers; stopped with
+    SIGTERM."""
     fix_port, http_port = free_port("127.0.0.1"), free_port("127.0.0.1")
     md_port = free_port("127.0.0.1")
     config = directory / "simulator.toml"
@@ -143,6 +146,7 @@ def running_simulator(directory: Path, reset_on_logon: bool = True) -> Iterator[
     command = [sys.executable, "-m", "sor_daemon.cli", "ems-sim", "--config", str(config)]
     command += ["--data-dir", str(directory), "--fix-port", str(fix_port)]
     command += ["--http-port", str(http_port), "--md-port", str(md_port), "--seed", "11"]
+    command += options
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{http_port}"

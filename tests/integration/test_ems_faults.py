@@ -144,19 +144,7 @@ async def test_unanswered_status_requests_are_flagged_after_the_timeout(
     log_path = tmp_path / "daemon.log"
     first = spawn_daemon(config, log_path, {"SOR_CRASH_AT": "report_received:1"})
     wait_until_ready(first, api_url, log_path)
-    body = {
-        "id": "mute",
-        "Algorithm": "TWAP",
-        "Exchanges": ["DERIBIT"],
-        "Parameters": {
-            "side": "buy",
-            "symbol": "BTC-USD",
-            "symbol_type": "perpetual",
-            "amount": "2",
-            "duration": "4SEC",
-            "interval": "1SEC",
-        },
-    }
+    body = new_order("mute", "2", "4SEC", "1SEC")
     httpx.post(f"{api_url}/v1/sor/add", json=body, timeout=5)
     assert first.wait(timeout=30) == -9
     await faults.post("/faults", json={"answer_status_requests": False})

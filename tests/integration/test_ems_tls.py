@@ -8,8 +8,6 @@ configured by a user; the other runs ``EmsGateway`` in process against ``serve_s
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -24,13 +22,14 @@ from sor_daemon.fix.ems import EmsGateway, EmsSettings
 from sor_daemon.sim.service import SimulatorHandle, free_port, serve_simulator
 from sor_daemon.sim.settings import SimulatorSettings
 from tests.integration.conftest import (
-    STARTUP_LIMIT_SECONDS,
     Simulator,
     remote_config,
+    running_simulator,
     spawn_daemon,
     stop,
     wait_until_ready,
 )
+from tests.integration.feed_client import new_order
 
 REFUSAL_WAIT_SECONDS = 4
 LOGON_LIMIT_SECONDS = 20
@@ -75,31 +74,12 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 @pytest.fixture
 def tls_simulator(tmp_path: Path, pki: Pki) -> Iterator[Simulator]:
     """``sor-daemon ems-sim --tls-cert --tls-key --tls-client-ca`` as a process."""
-    fix_port, http_port, md_port = (free_port("127.0.0.1") for _ in range(3))
+    options = ["--tls-cert", str(pki.server_cert), "--tls-key", str(pki.server_key)]
+    options += ["--tls-client-ca", str(pki.ca)]
     directory = tmp_path / "simulator"
-    log_path = tmp_path / "simulator.log"
-    command = [sys.executable, "-m", "sor_daemon.cli", "ems-sim", "--data-dir", str(directory)]
-    command += ["--fix-port", str(fix_port), "--http-port", str(http_port)]
-    command += ["--md-port", str(md_port), "--seed", "11"]
-    command += ["--tls-cert", str(pki.server_cert), "--tls-key", str(pki.server_key)]
-    command += ["--tls-client-ca", str(pki.ca)]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{http_port}"
-    deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
-    while True:
-        try:
-            httpx.get(f"{url}/v1/sim/executions", timeout=1).raise_for_status()
-            break
-        except httpx.HTTPError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                stop(process)
-                pytest.fail(f"the simulator did not start:\n{log_path.read_text()}")
-            time.sleep(0.1)
-    try:
-        yield Simulator(fix_port, md_port, url, reset_on_logon=True)
-    finally:
-        assert stop(process) == 0, log_path.read_text()
+    directory.mkdir()
+    with running_simulator(directory, options=options) as simulator:
+        yield simulator
 
 
 def test_the_daemon_logs_on_over_tls_with_its_certificate_and_a_twap_completes(
@@ -117,19 +97,7 @@ def test_the_daemon_logs_on_over_tls_with_its_certificate_and_a_twap_completes(
     process = spawn_daemon(config, log_path)
     try:
         wait_until_ready(process, api_url, log_path)
-        body = {
-            "id": "tls-twap-1",
-            "Algorithm": "TWAP",
-            "Exchanges": ["DERIBIT"],
-            "Parameters": {
-                "side": "buy",
-                "symbol": "BTC-USD",
-                "symbol_type": "perpetual",
-                "amount": "1",
-                "duration": "2SEC",
-                "interval": "1SEC",
-            },
-        }
+        body = new_order("tls-twap-1", "1", "2SEC", "1SEC")
         httpx.post(f"{api_url}/v1/sor/add", json=body, timeout=5).raise_for_status()
         deadline = time.monotonic() + 60
         while True:

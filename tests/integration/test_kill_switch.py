@@ -20,6 +20,7 @@ from tests.integration.conftest import (
     stop,
     wait_until_ready,
 )
+from tests.integration.feed_client import new_order
 from tests.sim.fix_client import connect
 from tests.sim.test_fix_session import send_order
 
@@ -82,18 +83,7 @@ async def test_halt_mass_cancels_resting_orders_and_stops_smart_orders_until_res
         wait_until_ready(process, f"http://127.0.0.1:{api_port}", log_path)
         order_id = httpx.post(
             f"{api}/add",
-            json={
-                "Algorithm": "TWAP",
-                "Exchanges": ["DERIBIT"],
-                "Parameters": {
-                    "side": "buy",
-                    "symbol": "BTC-USD",
-                    "symbol_type": "perpetual",
-                    "amount": "6",
-                    "duration": "1MIN",
-                    "interval": "1SEC",
-                },
-            },
+            json=new_order("halted-twap", "6", "1MIN", "1SEC"),
         ).json()["id"]
 
         def executed() -> int:
