@@ -95,11 +95,15 @@ class Resume:
 
 Message = ChildReport | SessionUp | SessionDown | Cancel | Change | Halt | Resume
 
+Observer = Callable[[SmartOrder, Event, Fill | None], None]
+"""Told of every event a runner records, after the order applied it (with the fill it booked,
+if any). It runs on the runner's task and must not block; FIX order entry reports through it."""
+
 
 @attrs.define
 class Services:
-    """What every runner shares: the journal, the gateway, the market, the feed, the clock and
-    the risk gate (on the default limits unless one is given)."""
+    """What every runner shares: the journal, the gateway, the market, the feed, the clock, the
+    risk gate (on the default limits unless one is given) and the observers of its events."""
 
     journal: Journal
     gateway: OrderGateway
@@ -110,6 +114,7 @@ class Services:
     risk: RiskGate = attrs.field(
         default=attrs.Factory(lambda self: RiskGate(RiskLimits(), self.clock), takes_self=True)
     )
+    observers: list[Observer] = attrs.Factory(list)
 
 
 class OrderRunner:
@@ -182,12 +187,26 @@ class OrderRunner:
             return self._down_since + grace
         if self._reconcile_by is not None:
             return self._reconcile_by
+        overdue_at = self._overdue_at()
         if self.order.status.terminal or self._halted is not None:
-            return None
+            return overdue_at
         due = self.order.next_due()
         if due is not None and self._retry_at is not None:
-            return max(due, self._retry_at)
-        return due
+            due = max(due, self._retry_at)
+        return min((at for at in (due, overdue_at) if at is not None), default=None)
+
+    def _overdue_at(self) -> datetime | None:
+        """When the oldest open child will have gone unreported for ``reconcile_timeout``.
+
+        Children are IOC: the venue answers at once. One that is still open that long after it
+        was sent lost its report on the way, so the EMS is asked about it (and about every other
+        open child) before anything new is sent.
+        """
+        open_children = self.order.open_children
+        if not open_children:
+            return None
+        oldest = min(child.planned_at for child in open_children)
+        return oldest + self._services.settings.reconcile_timeout
 
     async def _on_time(self) -> None:
         now = self._services.clock.now()
@@ -204,6 +223,11 @@ class OrderRunner:
             return
         if self._reconcile_by is not None:
             await self._presume_unanswered(now)
+            return
+        overdue_at = self._overdue_at()
+        if overdue_at is not None and overdue_at <= now:
+            self._log.warning("child orders unreported: asking the EMS about them")
+            await self._reconcile()
             return
         await self._trade_slice(now)
 
@@ -412,6 +436,7 @@ class OrderRunner:
             self._announce(event, self.order.apply(event))
 
     def _announce(self, event: Event, fill: Fill | None) -> None:
+        self._observe(event, fill)
         feed = self._services.feed
         if isinstance(event, ChildPlanned):
             feed.publish(trade_request(event), self.order.origin)
@@ -431,6 +456,14 @@ class OrderRunner:
             self._log.info("status", status=event.status.value, info=event.info, **quality)
         if isinstance(event, StatusChanged | ParametersChanged):
             feed.publish(status_change(self.order), self.order.origin)
+
+    def _observe(self, event: Event, fill: Fill | None) -> None:
+        """Tell every observer; one that fails is logged, and the order trades on."""
+        for observer in self._services.observers:
+            try:
+                observer(self.order, event, fill)
+            except Exception:
+                self._log.exception("an event observer failed", event=type(event).__name__)
 
 
 def _plain(value: object) -> str | None:

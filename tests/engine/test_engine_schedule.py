@@ -212,3 +212,20 @@ async def test_unanswered_status_requests_time_out_and_are_flagged(
     assert order.filled == Decimal(10)
     assert sum(child.quantity for child, _ in rig.venue.sent) == Decimal("10.9")
     assert replayed(rig.journal, order.id) == order
+
+
+async def test_a_child_whose_report_was_lost_is_asked_about_before_trading_on(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    order = await rig.engine.submit(new("10", "10MIN", "1MIN"))
+    await trio.sleep(59.5)
+    rig.venue.silent = True
+    await trio.sleep(1)  # slice 1 is executed, but its report never arrives
+    rig.venue.silent = False
+    assert [child.id for child in order.open_children] == ["day-1-2"]
+    await trio.sleep(5)  # reconcile_timeout: the IOC child should have been answered by now
+    assert rig.venue.status_requests == ["day-1-2"]
+    assert order.children["day-1-2"].cum_qty == Decimal("0.9")  # the EMS's answer is booked
+    await wait_until_over(order)
+    assert order.status is OrderStatus.COMPLETED
+    assert sum(child.quantity for child, _ in rig.venue.sent) == Decimal(10)  # nothing doubled
