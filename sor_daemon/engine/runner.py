@@ -160,12 +160,15 @@ class OrderRunner:
         while not self.finished:
             wake_at = self._wake_at()
             deadline = math.inf if wake_at is None else self._services.clock.deadline(wake_at)
+            message: Message | None = None
             with trio.move_on_at(deadline):
                 message = await self._inbox.receive()
+            # Only the wait is bounded by the deadline: handling a message is never cut short,
+            # or a deadline passing mid-way would act on half-changed state.
+            if message is not None:
                 await self._handle(message)
-                await self._settle()
-                continue
-            await self._on_time()
+            else:
+                await self._on_time()
             await self._settle()
         await self._answer_late_messages()
         self._log.info("smart order finished", status=self.order.status.value)
