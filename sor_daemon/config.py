@@ -26,6 +26,7 @@ from sor_daemon.domain.risk import RiskLimits, SymbolLimits
 from sor_daemon.engine.settings import TradingSettings
 from sor_daemon.fix.ems import EmsSettings
 from sor_daemon.fix.market_data import MarketDataSettings
+from sor_daemon.fix.order_entry import OrderEntrySettings
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.periods import Period
 from sor_daemon.sim.settings import MarketParameters, SimulatorConfigError, default_market
@@ -177,6 +178,30 @@ class MarketDataConfig(MarketDataSettings):
     def book_age(self) -> timedelta:
         """How old a book may be and still be routed on."""
         return _period(self.max_age, "market_data.max_age")
+
+
+@attrs.frozen
+class OrderEntryConfig(OrderEntrySettings):
+    """FIX order entry: institutions' smart orders over FIX 4.4 (off while ``port`` is 0)."""
+
+    def check(self) -> None:
+        """Raise ConfigError for a port, or sessions, that cannot be used."""
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"order_entry.port {self.port} must be 0 (off) to 65535")
+        if self.port and not self.sessions:
+            raise ConfigError(
+                "order_entry.port is set but no [[order_entry.sessions]] table says who may "
+                "log on: add one with sender_comp_id (ours) and target_comp_id (the client's)"
+            )
+        clients = [session.target_comp_id for session in self.sessions]
+        for number, session in enumerate(self.sessions):
+            if not session.sender_comp_id.strip() or not session.target_comp_id.strip():
+                raise ConfigError(f"order_entry.sessions[{number}] needs both comp ids")
+            if clients.count(session.target_comp_id) > 1:
+                raise ConfigError(
+                    f"order_entry.sessions lists target_comp_id {session.target_comp_id!r} "
+                    "twice: each client has one session"
+                )
 
 
 @attrs.frozen
@@ -415,6 +440,7 @@ class Config:
     api: ApiConfig = ApiConfig()
     ems: EmsConfig = EmsConfig()
     market_data: MarketDataConfig = MarketDataConfig()
+    order_entry: OrderEntryConfig = OrderEntryConfig()
     simulator: SimulatorConfig = SimulatorConfig()
     trading: TradingConfig = TradingConfig()
     vwap: VwapConfig = VwapConfig()
@@ -428,6 +454,7 @@ class Config:
         self.ems.check()
         self.simulator.check()
         self.market_data.check()
+        self.order_entry.check()
         self.trading_settings()
         self.risk.limits()
         if self.needs_simulator:

@@ -31,6 +31,8 @@ from sor_daemon.engine.risk_gate import RiskGate
 from sor_daemon.engine.runner import Services
 from sor_daemon.fix.ems import EmsGateway
 from sor_daemon.fix.market_data import MarketDataSession
+from sor_daemon.fix.order_entry import OrderEntry
+from sor_daemon.fix.parent_reports import ParentReporter
 from sor_daemon.logs import register_secret
 from sor_daemon.market.service import MarketData
 from sor_daemon.ops.gateway_meter import MeteredGateway
@@ -136,6 +138,8 @@ async def run_daemon(
                 settings=trading,
                 risk=RiskGate(config.risk.limits(), clock),
             )
+            reporter = ParentReporter(config.order_entry.peers())
+            services.observers.append(reporter)
             engine = Engine(
                 services, instruments, metered.events, HaltFile(config.data_dir / "halt.json")
             )
@@ -158,6 +162,13 @@ async def run_daemon(
                     binds = await edge.start(
                         functools.partial(serve_api, app, config, shutdown_trigger=shutdown)
                     )
+                    if config.order_entry.port:
+                        order_entry = OrderEntry(
+                            config.order_entry, config.data_dir, engine, reporter
+                        )
+                        await edge.start(
+                            functools.partial(order_entry.run, shutdown_trigger=shutdown)
+                        )
                     log.info(
                         "sor-daemon listening",
                         api=binds,
@@ -166,6 +177,7 @@ async def run_daemon(
                         ems_rest=ems.rest_url,
                         market_data=f"{market_data.host}:{market_data.port}",
                         market_data_mode=market_data.mode,
+                        fix_order_entry=config.order_entry.port or "off",
                         ohlcv_rest=market_data.rest_url,
                         data_dir=str(config.data_dir.resolve()),
                         api_keys=len(api_keys.keys)

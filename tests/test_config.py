@@ -30,6 +30,19 @@ def test_the_shipped_example_is_the_embedded_default_spelled_out() -> None:
         ({"market_data": {"mode": "remote"}}, "market_data.api_key is required"),
         ({"market_data": {"depth": 0}}, "market_data.depth"),
         ({"vwap": {"default_safety_threshold": "1.5"}}, "vwap.default_safety_threshold"),
+        ({"order_entry": {"port": 9878}}, "order_entry.sessions"),
+        ({"order_entry": {"port": 70000}}, "order_entry.port"),
+        (
+            {
+                "order_entry": {
+                    "sessions": [
+                        {"sender_comp_id": "SOR", "target_comp_id": "A"},
+                        {"sender_comp_id": "SOR", "target_comp_id": "A"},
+                    ]
+                }
+            },
+            "twice",
+        ),
     ],
 )
 def test_a_bad_config_is_refused_with_the_key_named(document: dict, complaint: str) -> None:

@@ -137,8 +137,11 @@ class TrioBridge(fix.Application):
 
 
 @asynccontextmanager
-async def running_initiator(name: str, make: Callable[[], fix.Initiator]) -> AsyncIterator[None]:
-    """Start the initiator ``make`` builds, and on leaving (cancelled or not) stop and free it.
+async def running_initiator(
+    name: str, make: Callable[[], fix.Initiator | fix.Acceptor]
+) -> AsyncIterator[None]:
+    """Start the initiator (or acceptor) ``make`` builds, and on leaving (cancelled or not) stop
+    and free it.
 
     ``start`` and ``stop`` block (``stop`` logs out, then waits up to about ten seconds), so both
     run off the Trio thread; the stop is shielded, and the caller keeps reading its channel

@@ -11,7 +11,7 @@ Decimal quantities and prices are written as plain decimal strings, never throug
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 import quickfix as fix
@@ -70,19 +70,36 @@ class Tag:
     CL_ORD_LINK_ID = 583
 
 
-def _new_message(msg_type: str) -> fix.Message:
+def new_message(msg_type: str) -> fix.Message:
+    """An empty application message of ``msg_type``, to be filled with ``setField``."""
     message = fix.Message()
     message.getHeader().setField(Tag.MSG_TYPE, msg_type)
     return message
 
 
-def _timestamp(moment: datetime) -> str:
+def timestamp(moment: datetime) -> str:
+    """A FIX UTCTimestamp with milliseconds: ``20240724-09:42:14.906``."""
     return moment.strftime("%Y%m%d-%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+
+
+def parse_timestamp(text: str, tag: int) -> datetime:
+    """A FIX UTCTimestamp (``YYYYMMDD-HH:MM:SS`` with up to nine fraction digits); raises
+    quickfix's IncorrectDataFormat naming ``tag`` for anything else."""
+    whole, _, fraction = text.partition(".")
+    try:
+        moment = datetime.strptime(whole, "%Y%m%d-%H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        raise fix.IncorrectDataFormat(tag, text) from None
+    if fraction:
+        if not fraction.isdigit():
+            raise fix.IncorrectDataFormat(tag, text)
+        moment = moment.replace(microsecond=int(fraction[:6].ljust(6, "0")))
+    return moment
 
 
 def new_order_single(child: ChildPlanned, now: datetime) -> fix.Message:
     """The NewOrderSingle for a child: LIMIT, IMMEDIATE_OR_CANCEL, CoinAPI symbol id."""
-    message = _new_message("D")
+    message = new_message("D")
     message.setField(Tag.CL_ORD_ID, child.child_id)
     message.setField(Tag.CL_ORD_LINK_ID, child.child_id)
     message.setField(Tag.EX_DESTINATION, child.exchange)
@@ -94,13 +111,13 @@ def new_order_single(child: ChildPlanned, now: datetime) -> fix.Message:
     message.setField(Tag.ORD_TYPE, ORD_TYPE_LIMIT)
     message.setField(Tag.PRICE, f"{child.price:f}")
     message.setField(Tag.TIME_IN_FORCE, TIME_IN_FORCE_IOC)
-    message.setField(Tag.TRANSACT_TIME, _timestamp(now))
+    message.setField(Tag.TRANSACT_TIME, timestamp(now))
     return message
 
 
 def order_status_request(child: ChildOrder) -> fix.Message:
     """An OrderStatusRequest (35=H) for a child whose fate we do not know."""
-    message = _new_message("H")
+    message = new_message("H")
     message.setField(Tag.CL_ORD_ID, child.id)
     message.setField(Tag.ORDER_ID, child.id)
     message.setField(Tag.SECURITY_ID, child.symbol_id_coinapi)
@@ -113,11 +130,11 @@ def order_status_request(child: ChildOrder) -> fix.Message:
 
 def order_mass_cancel_request(request_id: str, exchange: str, now: datetime) -> fix.Message:
     """An OrderMassCancelRequest (35=q) for every order on one venue (530=7, venue in 207)."""
-    message = _new_message("q")
+    message = new_message("q")
     message.setField(Tag.CL_ORD_ID, request_id)
     message.setField(Tag.MASS_CANCEL_REQUEST_TYPE, MASS_CANCEL_ALL_ORDERS)
     message.setField(Tag.SECURITY_EXCHANGE, exchange)
-    message.setField(Tag.TRANSACT_TIME, _timestamp(now))
+    message.setField(Tag.TRANSACT_TIME, timestamp(now))
     return message
 
 

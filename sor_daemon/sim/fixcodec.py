@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import quickfix as fix
 
+from sor_daemon.fix.dialect import parse_timestamp
 from sor_daemon.sim.orders import (
     CancelReject,
     CancelRequest,
@@ -52,7 +53,7 @@ def parse_new_order(message: fix.Message) -> NewOrderRequest:
         price=_get(message, 44),
         quantity=_get(message, 38),
         time_in_force=_get(message, 59),
-        expire_time=_parse_timestamp(expire, 126) if expire is not None else None,
+        expire_time=parse_timestamp(expire, 126) if expire is not None else None,
     )
 
 
@@ -185,17 +186,3 @@ def _number(number: Decimal | None) -> str | None:
 
 def _get(message: fix.Message, tag: int) -> str | None:
     return message.getField(tag) if message.isSetField(tag) else None
-
-
-def _parse_timestamp(text: str, tag: int) -> datetime:
-    """A FIX UTCTimestamp (``YYYYMMDD-HH:MM:SS`` with up to nine fraction digits)."""
-    whole, _, fraction = text.partition(".")
-    try:
-        moment = datetime.strptime(whole, "%Y%m%d-%H:%M:%S").replace(tzinfo=UTC)
-    except ValueError:
-        raise fix.IncorrectDataFormat(tag, text) from None
-    if fraction:
-        if not fraction.isdigit():
-            raise fix.IncorrectDataFormat(tag, text)
-        moment = moment.replace(microsecond=int(fraction[:6].ljust(6, "0")))
-    return moment

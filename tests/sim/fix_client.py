@@ -83,8 +83,17 @@ class FixClient:
         message.getHeader().setField(35, msg_type)
         for tag, value in fields:
             message.setField(tag, value)
+        self.send_message(message)
+
+    def send_message(self, message: fix.Message) -> None:
+        """Send a message built by the test (one with repeating groups, say)."""
         if not fix.Session.sendToTarget(message, self._session_id):
             raise AssertionError("the client is not logged on")
+
+    @property
+    def session(self) -> fix.Session:
+        """The quickfix session, to log out and on again."""
+        return fix.Session.lookupSession(self._session_id)
 
     async def receive(self) -> Fields:
         """The next application message (or session Reject), waiting at most ``WAIT`` s."""
@@ -121,6 +130,33 @@ class FixClient:
 @asynccontextmanager
 async def connect(handle: SimulatorHandle, directory: Path) -> AsyncIterator[FixClient]:
     """Log on to a running simulator; log out and stop the initiator on the way out."""
+    async with open_session(
+        host=handle.fix_host,
+        port=handle.fix_port,
+        sender_comp_id=handle.target_comp_id,
+        target_comp_id=handle.sender_comp_id,
+        dictionary=write_ems_dictionary(directory),
+        directory=directory,
+    ) as client:
+        yield client
+
+
+@asynccontextmanager
+async def open_session(
+    *,
+    host: str,
+    port: int,
+    sender_comp_id: str,
+    target_comp_id: str,
+    dictionary: Path,
+    directory: Path,
+    reset_on_logon: bool = True,
+) -> AsyncIterator[FixClient]:
+    """Log on as ``sender_comp_id``; log out and stop the initiator on the way out.
+
+    Without ``reset_on_logon`` the sequence numbers live in a FileStore under ``directory``, so
+    a later session from the same directory goes on where this one stopped.
+    """
     token = trio.lowlevel.current_trio_token()
     sender, receiver = trio.open_memory_channel[tuple[str, Fields]](math.inf)
 
@@ -132,39 +168,40 @@ async def connect(handle: SimulatorHandle, directory: Path) -> AsyncIterator[Fix
         with suppress(trio.RunFinishedError):
             token.run_sync_soon(hand_over, item)
 
-    dictionary = write_ems_dictionary(directory)
+    reset = "Y" if reset_on_logon else "N"
     settings_path = directory / "client.cfg"
     settings_path.write_text(
         "\n".join(
             [
                 "[DEFAULT]",
                 "ConnectionType=initiator",
-                f"SocketConnectHost={handle.fix_host}",
-                f"SocketConnectPort={handle.fix_port}",
+                f"SocketConnectHost={host}",
+                f"SocketConnectPort={port}",
                 "HeartBtInt=1",
                 "ReconnectInterval=1",
                 "StartTime=00:00:00",
                 "EndTime=00:00:00",
                 "UseDataDictionary=Y",
                 f"DataDictionary={dictionary}",
-                "ResetOnLogon=Y",
-                "ResetOnLogout=Y",
-                "ResetOnDisconnect=Y",
+                f"ResetOnLogon={reset}",
+                f"ResetOnLogout={reset}",
+                f"ResetOnDisconnect={reset}",
                 f"FileLogPath={directory / 'log'}",
+                f"FileStorePath={directory / 'store'}",
                 "",
                 "[SESSION]",
                 "BeginString=FIX.4.4",
-                f"SenderCompID={handle.target_comp_id}",
-                f"TargetCompID={handle.sender_comp_id}",
+                f"SenderCompID={sender_comp_id}",
+                f"TargetCompID={target_comp_id}",
                 "",
             ]
         ),
         encoding="utf-8",
     )
-    session_id = fix.SessionID("FIX.4.4", handle.target_comp_id, handle.sender_comp_id)
+    session_id = fix.SessionID("FIX.4.4", sender_comp_id, target_comp_id)
     application = _Application(deliver)
     settings = fix.SessionSettings(str(settings_path))
-    store_factory = fix.MemoryStoreFactory()
+    store_factory = fix.MemoryStoreFactory() if reset_on_logon else fix.FileStoreFactory(settings)
     log_factory = fix.FileLogFactory(settings)
     initiator = fix.SocketInitiator(application, store_factory, settings, log_factory)
     await trio.to_thread.run_sync(initiator.start)

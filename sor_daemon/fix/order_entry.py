@@ -1,0 +1,301 @@
+"""FIX order entry: a FIX 4.4 acceptor where institutions send smart orders to the daemon.
+
+Each configured session is one client (its CompID is the ``origin`` of its orders,
+``fix:<CompID>``). The acceptor is a quickfix ``ThreadedSocketAcceptor`` (one thread per
+connection; see ``sor_daemon.sim.acceptor`` for why not the plain one) with a FileStore under
+``data/fix/order_entry/``, so sequence numbers survive restarts and a client's ResendRequest is
+served from the store. Its callbacks hand each request to Trio as a value (``TrioBridge`` with
+``parent_dialect.read_request``); this module carries the requests out on the engine, one at a
+time in arrival order, and answers refusals (35=8 Rejected, 35=9, 35=j). What happens to an
+accepted order afterwards is reported by ``ParentReporter``, an engine observer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import attrs
+import quickfix as fix
+import structlog
+import trio
+
+from sor_daemon.domain.smart_order import SmartOrder
+from sor_daemon.engine.engine import Engine
+from sor_daemon.fix.bridge import TrioBridge, running_initiator
+from sor_daemon.fix.dictionary import write_order_entry_dictionary
+from sor_daemon.fix.parent_dialect import (
+    CXL_OTHER,
+    CXL_TOO_LATE,
+    CXL_UNKNOWN_ORDER,
+    NO_ORDER_ID,
+    AmendParent,
+    CancelParent,
+    Echo,
+    ExecType,
+    NewParent,
+    OrdStatus,
+    ParentReport,
+    Peer,
+    Refused,
+    Unsupported,
+    business_reject,
+    cancel_reject,
+    duration_text,
+    execution_report,
+    read_request,
+)
+from sor_daemon.fix.parent_reports import ParentReporter, Pending, ord_status
+from sor_daemon.fix.settings import common_defaults, write_settings
+from sor_daemon.protocol.codec import parse_update_body
+from sor_daemon.protocol.errors import ProtocolError
+from sor_daemon.protocol.messages import ParameterChanges
+
+log = structlog.get_logger(__name__)
+
+
+@attrs.frozen
+class OrderEntrySession:
+    """One client: ``sender_comp_id`` is the daemon's CompID on the session, ``target_comp_id``
+    the client's (and its orders' origin, ``fix:<target_comp_id>``)."""
+
+    sender_comp_id: str
+    target_comp_id: str
+
+
+@attrs.frozen
+class OrderEntrySettings:
+    """The acceptor: off unless ``port`` is set (quickfix 1.16 binds every interface)."""
+
+    port: int = 0
+    reset_on_logon: bool = False
+    sessions: tuple[OrderEntrySession, ...] = ()
+
+    def peers(self) -> dict[str, Peer]:
+        """Each session's ``Peer``, by the client's CompID."""
+        return {s.target_comp_id: Peer(s.sender_comp_id, s.target_comp_id) for s in self.sessions}
+
+
+class OrderEntry:
+    """The acceptor and the Trio task that carries its requests out on the engine."""
+
+    def __init__(
+        self,
+        settings: OrderEntrySettings,
+        data_dir: Path,
+        engine: Engine,
+        reporter: ParentReporter,
+    ) -> None:
+        self.settings = settings
+        self._data_dir = data_dir / "fix" / "order_entry"
+        self._engine = engine
+        self._reporter = reporter
+
+    async def run(
+        self,
+        *,
+        shutdown_trigger: Callable[[], Awaitable[object]] = trio.sleep_forever,
+        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Accept sessions and serve requests until ``shutdown_trigger`` returns (or until
+        cancelled); then log the clients out and stop the acceptor."""
+        raw_send, raw_receive = trio.open_memory_channel[object](float("inf"))
+        bridge = TrioBridge(
+            "order_entry",
+            trio.lowlevel.current_trio_token(),
+            raw_send,
+            translate=read_request,
+            on_logon=lambda: None,
+            on_logout=lambda: None,
+        )
+        dictionary = write_order_entry_dictionary(self._data_dir)
+        defaults = common_defaults(
+            self._data_dir, dictionary, reset_on_logon=self.settings.reset_on_logon
+        )
+        defaults |= {
+            "ConnectionType": "acceptor",
+            "SocketAcceptPort": self.settings.port,
+            "SocketReuseAddress": True,
+            "SocketNodelay": True,
+        }
+        sessions = [
+            {
+                "BeginString": "FIX.4.4",
+                "SenderCompID": session.sender_comp_id,
+                "TargetCompID": session.target_comp_id,
+            }
+            for session in self.settings.sessions
+        ]
+        settings = write_settings(self._data_dir, defaults, sessions)
+        async with running_initiator(
+            "order_entry",
+            lambda: fix.ThreadedSocketAcceptor(
+                bridge, fix.FileStoreFactory(settings), settings, fix.FileLogFactory(settings)
+            ),
+        ):
+            log.info(
+                "FIX order entry listening",
+                port=self.settings.port,
+                clients=[session.target_comp_id for session in self.settings.sessions],
+            )
+            task_status.started()
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._serve, raw_receive)
+                await shutdown_trigger()
+                nursery.cancel_scope.cancel()
+
+    async def _serve(self, requests: trio.MemoryReceiveChannel[object]) -> None:
+        async for request in requests:
+            try:
+                await self.handle(request)
+            except Exception:
+                log.exception("FIX order entry request failed", request=repr(request))
+
+    async def handle(self, request: object) -> None:
+        """Carry out one request read from a session (other values are ignored)."""
+        match request:
+            case NewParent():
+                await self._on_new(request)
+            case Refused():
+                self._reject_new(request.peer, request.cl_ord_id, request.echo, request.text)
+            case CancelParent():
+                await self._on_cancel(request)
+            case AmendParent():
+                await self._on_amend(request)
+            case Unsupported():
+                _answer(request.peer, business_reject(request))
+
+    async def _on_new(self, request: NewParent) -> None:
+        try:
+            order = await self._engine.submit(request.order, origin=request.peer.origin)
+        except ProtocolError as error:
+            self._reject_new(request.peer, request.cl_ord_id, request.echo, error.message)
+            return
+        log.info("FIX parent order accepted", smart_order_id=order.id, client=request.peer.theirs)
+        self._reporter.report_new(order, datetime.now(UTC))
+
+    def _reject_new(self, peer: Peer, cl_ord_id: str, echo: Echo, text: str) -> None:
+        log.info("FIX parent order rejected", cl_ord_id=cl_ord_id, client=peer.theirs, text=text)
+        report = ParentReport(
+            order_id=NO_ORDER_ID,
+            cl_ord_id=cl_ord_id,
+            exec_type=ExecType.REJECTED,
+            ord_status=OrdStatus.REJECTED,
+            echo=echo,
+            cum_qty=Decimal(0),
+            leaves_qty=Decimal(0),
+            avg_px=Decimal(0),
+            at=datetime.now(UTC),
+            text=text,
+        )
+        _answer(peer, execution_report(report))
+
+    async def _on_cancel(self, request: CancelParent) -> None:
+        order = self._find(request.peer, request.orig_cl_ord_id, request.order_id)
+        if order is None:
+            self._unknown(request, replace=False)
+            return
+        pending = Pending(request.cl_ord_id, request.orig_cl_ord_id)
+        await self._command(request, order, pending, lambda: self._engine.cancel(order.id))
+
+    async def _on_amend(self, request: AmendParent) -> None:
+        order = self._find(request.peer, request.orig_cl_ord_id, request.order_id)
+        if order is None:
+            self._unknown(request, replace=True)
+            return
+        if request.error is not None:
+            self._cancel_reject(request, order, CXL_OTHER, request.error)
+            return
+        try:
+            changes = _changes(request, order)
+        except ProtocolError as error:
+            reason = CXL_TOO_LATE if order.status.terminal else CXL_OTHER
+            self._cancel_reject(request, order, reason, error.message)
+            return
+        pending = Pending(request.cl_ord_id, request.orig_cl_ord_id)
+        await self._command(request, order, pending, lambda: self._engine.change(order.id, changes))
+
+    async def _command(
+        self,
+        request: CancelParent | AmendParent,
+        order: SmartOrder,
+        pending: Pending,
+        command: Callable[[], Awaitable[SmartOrder]],
+    ) -> None:
+        """Run a cancel or amend; its report (Canceled, Replaced) comes from the observer with
+        the request's ClOrdID, its refusal is a 35=9 from here."""
+        if order.status.terminal:
+            text = f"smart order {order.id} is already {order.status.value}"
+            self._cancel_reject(request, order, CXL_TOO_LATE, text)
+            return
+        self._reporter.expect(order.id, pending)
+        try:
+            await command()
+        except ProtocolError as error:
+            self._reporter.expect(order.id, None)
+            reason = CXL_TOO_LATE if order.status.terminal else CXL_OTHER
+            self._cancel_reject(request, order, reason, error.message)
+
+    def _find(self, peer: Peer, orig_cl_ord_id: str, order_id: str | None) -> SmartOrder | None:
+        """The order of ``peer`` that OrderID (37), or else OrigClOrdID (41), names."""
+        candidates = [order_id, self._reporter.find(orig_cl_ord_id), orig_cl_ord_id]
+        for candidate in candidates:
+            if candidate is None:
+                continue
+            try:
+                order = self._engine.get(candidate)
+            except ProtocolError:
+                continue
+            if order.origin == peer.origin:
+                return order
+        return None
+
+    def _unknown(self, request: CancelParent | AmendParent, *, replace: bool) -> None:
+        _answer(
+            request.peer,
+            cancel_reject(
+                order_id=request.order_id,
+                cl_ord_id=request.cl_ord_id,
+                orig_cl_ord_id=request.orig_cl_ord_id,
+                ord_status=OrdStatus.REJECTED,
+                replace=replace,
+                reason=CXL_UNKNOWN_ORDER,
+                text=f"no order with ClOrdID {request.orig_cl_ord_id} on this session",
+            ),
+        )
+
+    def _cancel_reject(
+        self, request: CancelParent | AmendParent, order: SmartOrder, reason: str, text: str
+    ) -> None:
+        _answer(
+            request.peer,
+            cancel_reject(
+                order_id=order.id,
+                cl_ord_id=request.cl_ord_id,
+                orig_cl_ord_id=request.orig_cl_ord_id,
+                ord_status=ord_status(order),
+                replace=isinstance(request, AmendParent),
+                reason=reason,
+                text=text,
+            ),
+        )
+
+
+def _changes(request: AmendParent, order: SmartOrder) -> ParameterChanges:
+    """The amend as a ParamChange, checked by the same codec; unchanged OrderQty is no change.
+
+    ExpireTime (126) becomes the duration counted from the order's start."""
+    names = {"Duration": "duration", "Interval": "interval", "SafetyThreshold": "safety_threshold"}
+    parameters: dict[str, object] = {names[key]: value for key, value in request.parameters.items()}
+    if request.order_qty is not None and request.order_qty != order.amount:
+        parameters["amount"] = f"{request.order_qty:f}"
+    if request.expire_time is not None:
+        parameters["duration"] = duration_text(order.schedule.anchor, request.expire_time)
+    return parse_update_body({"id": order.id, "parameters": parameters}).parameters
+
+
+def _answer(peer: Peer, message: fix.Message) -> None:
+    if not peer.send(message):
+        log.warning("FIX order entry answer not sent", client=peer.theirs)
