@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import attrs
 import httpx
 import trio
 
 from sor_daemon.sim.orders import NewOrderRequest
 from sor_daemon.sim.service import SimulatorHandle, serve_simulator
-from sor_daemon.sim.settings import SimulatorSettings
+from sor_daemon.sim.settings import SimulatorSettings, default_market
 
 from .conftest import StartSimulator
 
@@ -118,7 +119,10 @@ async def test_open_orders_carry_every_field_of_the_ems_order(simulator: Simulat
     assert (usd["locked"], usd["available"]) == (250.125, 10_000_000 - 250.125)
 
 
-async def test_positions_and_executions_after_a_fill(simulator: SimulatorHandle) -> None:
+async def test_positions_and_executions_after_a_fill(start_simulator: StartSimulator) -> None:
+    # a market that does not step during the test, so the book read is the book matched
+    still = attrs.evolve(default_market(), step=timedelta(hours=1))
+    simulator = await start_simulator(market=still)
     book = simulator.exchange.book("BINANCEFTSC_PERP_BTC_USD")
     assert book is not None
     best = book.bids[0]
