@@ -1,5 +1,6 @@
-"""The Starlette application: REST under /v1/sor, the feed at /v1/sor/ws, and /health, behind
-the API-key check (``api.auth``) and the request body limit."""
+"""The Starlette application: REST under /v1/sor, the feed at /v1/sor/ws, /health, and the
+dashboard page at / (``sor_daemon.dashboard``), behind the API-key check (``api.auth``) and the
+request body limit."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sor_daemon.api.keys import KeyTable
 from sor_daemon.api.limits import ApiLimits, BodyLimitMiddleware
 from sor_daemon.api.observability import Observability
 from sor_daemon.api.rest import RestApi
+from sor_daemon.dashboard import dashboard_routes
 from sor_daemon.engine.engine import Engine
 from sor_daemon.engine.ports import AccountSource
 
@@ -46,6 +48,7 @@ def build_app(
             *admin_routes(engine, PREFIX),
             WebSocketRoute(f"{PREFIX}/ws", feed_socket.serve),
             *observability.routes(),
+            *dashboard_routes(),
         ],
         middleware=[
             Middleware(AuthMiddleware, keys=keys),

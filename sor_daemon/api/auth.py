@@ -45,6 +45,8 @@ class Rule:
 POLICY: tuple[Rule, ...] = (
     Rule("GET", "/health", None),
     Rule("GET", "/health/live", None),
+    Rule("GET", "/", None),
+    Rule("GET", "/static/{file}", None),
     Rule("GET", "/metrics", Role.VIEWER),
     Rule("GET", "/v1/sor/requests", Role.VIEWER),
     Rule("GET", "/v1/sor/balances", Role.VIEWER),
@@ -58,7 +60,8 @@ POLICY: tuple[Rule, ...] = (
     Rule("POST", "/v1/sor/resume", Role.ADMIN),
 )
 """Every route and the least role that may call it. A route not listed needs admin, so a new
-route is closed until someone decides who may call it. The feed socket needs viewer to connect;
+route is closed until someone decides who may call it. The dashboard's page and files are open
+(they hold no data; the page asks for a key itself). The feed socket needs viewer to connect;
 New, Cancel and ParamChange on it need trader, checked per message."""
 
 
