@@ -17,6 +17,7 @@ from sor_daemon.protocol.messages import (
     FillReport,
     FillView,
     HistoryTime,
+    MarketSampleView,
     OrderNewSingleRequest,
     SmartOrderView,
     StatusChange,
@@ -112,4 +113,8 @@ def order_view(order: SmartOrder) -> SmartOrderView:
             for fill in order.fills
         ),
         execution_quality=ExecutionQualityView(**attrs.asdict(order.quality())),
+        market=tuple(
+            MarketSampleView(time_stamp=sample.at, mid=sample.mid, volume=sample.volume)
+            for sample in order.samples
+        ),
     )

@@ -276,6 +276,18 @@ class ExecutionQualityView:
 
 
 @attrs.frozen(kw_only=True)
+class MarketSampleView:
+    """The market as one slice saw it, in a SmartOrderView: the mid across the order's venues
+    at ``time_stamp`` and what they traded in the interval before (left out when unknown)."""
+
+    DIALECT: ClassVar[Dialect] = Dialect.REST
+
+    time_stamp: datetime
+    mid: Decimal | None = extra_field()
+    volume: Decimal | None = extra_field()
+
+
+@attrs.frozen(kw_only=True)
 class SmartOrderView:
     """One smart order as GET /requests lists it.
 
@@ -299,6 +311,7 @@ class SmartOrderView:
     parameters_updates: Mapping[datetime, Mapping[str, str]]
     fills: tuple[FillView, ...]
     execution_quality: ExecutionQualityView | None = extra_field()
+    market: tuple[MarketSampleView, ...] | None = extra_field()
 
 
 @attrs.frozen(kw_only=True)

@@ -83,7 +83,8 @@ def test_the_dashboard_follows_a_twap_and_drives_the_kill_switch(
         row.click()
         fills = view_of(daemon.api_url, order_id)["fills"]
         expect(page.locator("#price-chart g.fills circle")).to_have_count(len(fills))
-        expect(page.locator("#price-chart .legend.arrival")).to_have_count(1)
+        expect(page.locator("#price-chart path.market-mid")).to_have_count(1)  # the market's mid
+        expect(page.locator("#price-chart .legend.market-mid")).to_have_count(1)
         expect(page.locator("#progress-chart path.schedule")).to_have_count(1)
         expect(page.locator("#progress-chart path.filled")).to_have_count(1)
         save_screenshot(page, tmp_path)

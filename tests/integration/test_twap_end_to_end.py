@@ -117,7 +117,8 @@ async def test_a_short_twap_completes_with_messages_in_the_seed_shapes(
     assert sum(Decimal(str(ledger[c]["cum_qty"])) for c in children) == 5
 
     shown = await view(daemon, order_id)
-    assert set(shown) == VIEW_KEYS | {"executionQuality"}  # the seed's keys, plus ours
+    assert set(shown) == VIEW_KEYS | {"executionQuality", "market"}  # the seed's keys, plus ours
+    assert all(sample["mid"] > 0 for sample in shown["market"])  # the mid each slice saw
     assert shown["executionQuality"]["averagePrice"] > 0
     assert shown["status"] == "Completed" and shown["side"] == "Sell"
     assert shown["amount"] == 5 and shown["duration"] == "4SEC" and shown["interval"] == "1SEC"

@@ -1,7 +1,8 @@
 /**
- * The selected order's two charts. Prices: its fills over time against three single figures of
- * `executionQuality` drawn as flat lines (the arrival mid, the market VWAP over the order's life,
- * the order's average price); the daemon publishes no market price series, so none is drawn.
+ * The selected order's two charts. Prices: its fills over time against the market's mid as each
+ * slice saw it (`market` on GET /requests: one sample per slice, the mid across the order's
+ * venues) and two single figures of `executionQuality` drawn as flat lines (the market VWAP over
+ * the order's life, the order's average price).
  * Progress: the cumulative filled amount against the schedule, a straight line from 0 at the
  * start to the amount at start + duration.
  */
@@ -32,12 +33,15 @@ function priceChart(order, fills, time) {
   if (fills.length === 0) return { empty: "no fills yet" };
   const quality = order.executionQuality ?? {};
   const points = fills.map((fill) => [fill.at, fill.price]);
+  const mids = (order.market ?? [])
+    .filter((sample) => sample.mid != null)
+    .map((sample) => [Date.parse(sample.timeStamp), sample.mid]);
   const references = [
-    ["arrivalPrice", "arrival mid", "arrival"],
     ["marketVwap", "market VWAP", "market-vwap"],
     ["averagePrice", "order average", "average"],
   ].filter(([key]) => quality[key] != null);
   const series = [
+    { kind: "line", points: mids, label: "market mid", className: "market-mid" },
     { kind: "line", points, label: "fill prices", className: "fills" },
     { kind: "dots", points, className: "fills" },
     ...references.map(([key, label, className]) => ({
@@ -47,7 +51,11 @@ function priceChart(order, fills, time) {
       className,
     })),
   ];
-  const values = [...points.map(([, price]) => price), ...references.map(([key]) => quality[key])];
+  const values = [
+    ...points.map(([, price]) => price),
+    ...mids.map(([, mid]) => mid),
+    ...references.map(([key]) => quality[key]),
+  ];
   return {
     x: time,
     y: { domain: paddedDomain(values), format: (value) => TICK_PRICE.format(value) },
