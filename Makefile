@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-test lint format sim
+.PHONY: run test bench install install-test lint format sim
 
 run: install
 	$(BIN)/sor-daemon run
@@ -11,6 +11,9 @@ test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+bench: install-test
+	$(BIN)/python -m bench
 
 sim: install
 	$(BIN)/sor-daemon ems-sim

@@ -25,7 +25,7 @@ from sor_daemon.domain.events import OrderAccepted
 from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.sim.service import free_port
 from sor_daemon.store.journal import Journal
-from tests.integration.conftest import (
+from tests.support.processes import (
     Simulator,
     remote_config,
     running_simulator,

@@ -15,7 +15,8 @@ import trio
 from trio_websocket import open_websocket_url
 
 from sor_daemon.sim.service import free_port
-from tests.integration.conftest import (
+from tests.integration.feed_client import FeedClient, Message, is_final, new_order
+from tests.support.processes import (
     Simulator,
     remote_config,
     running_simulator,
@@ -23,7 +24,6 @@ from tests.integration.conftest import (
     stop,
     wait_until_ready,
 )
-from tests.integration.feed_client import FeedClient, Message, is_final, new_order
 
 LIMIT = 60
 

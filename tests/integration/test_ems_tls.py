@@ -21,7 +21,8 @@ import trustme
 from sor_daemon.fix.ems import EmsGateway, EmsSettings
 from sor_daemon.sim.service import SimulatorHandle, free_port, serve_simulator
 from sor_daemon.sim.settings import SimulatorSettings
-from tests.integration.conftest import (
+from tests.integration.feed_client import new_order
+from tests.support.processes import (
     Simulator,
     remote_config,
     running_simulator,
@@ -29,7 +30,6 @@ from tests.integration.conftest import (
     stop,
     wait_until_ready,
 )
-from tests.integration.feed_client import new_order
 
 REFUSAL_WAIT_SECONDS = 4
 LOGON_LIMIT_SECONDS = 20

@@ -19,8 +19,8 @@ import trio
 from sor_daemon.fix.dialect import timestamp
 from sor_daemon.fix.dictionary import write_order_entry_dictionary
 from sor_daemon.sim.service import free_port
-from tests.integration.conftest import DaemonProcess, running_daemon
 from tests.sim.fix_client import Fields, FixClient, open_session
+from tests.support.processes import DaemonProcess, running_daemon
 
 OURS, THEIRS = "SOR", "DESK1"
 FINAL_STATUSES = ("2", "3", "4", "8")

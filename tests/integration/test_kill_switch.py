@@ -12,7 +12,10 @@ import httpx
 import pytest
 
 from sor_daemon.sim.service import free_port
-from tests.integration.conftest import (
+from tests.integration.feed_client import new_order
+from tests.sim.fix_client import connect
+from tests.sim.test_fix_session import send_order
+from tests.support.processes import (
     Simulator,
     remote_config,
     running_simulator,
@@ -20,9 +23,6 @@ from tests.integration.conftest import (
     stop,
     wait_until_ready,
 )
-from tests.integration.feed_client import new_order
-from tests.sim.fix_client import connect
-from tests.sim.test_fix_session import send_order
 
 WAIT_SECONDS = 20
 

@@ -10,8 +10,8 @@ import httpx
 import trio
 from trio_websocket import open_websocket_url
 
-from tests.integration.conftest import running_daemon
 from tests.integration.feed_client import FeedClient, is_final, new_order
+from tests.support.processes import running_daemon
 
 
 async def test_fills_are_booked_from_cumqty_when_reports_are_lean(tmp_path: Path) -> None:

@@ -16,8 +16,8 @@ from trio_websocket import open_websocket_url
 from sor_daemon.data import read_text
 from sor_daemon.domain.events import ChildPlanned, MarketSampled
 from sor_daemon.store.records import decode
-from tests.integration.conftest import DaemonProcess, running_daemon
 from tests.integration.feed_client import FeedClient, Message, is_final, new_order
+from tests.support.processes import DaemonProcess, running_daemon
 
 LIMIT = 60
 THRESHOLD = Decimal("0.05")

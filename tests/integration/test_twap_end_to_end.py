@@ -12,8 +12,8 @@ import pytest
 import trio
 from trio_websocket import open_websocket_url
 
-from tests.integration.conftest import DaemonProcess
 from tests.integration.feed_client import FeedClient, is_final, new_order
+from tests.support.processes import DaemonProcess
 
 LIMIT = 60
 FILL_KEYS = {

@@ -16,7 +16,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from sor_daemon.sim.service import free_port
-from tests.integration.conftest import spawn_daemon, stop, wait_until_ready, write_config
+from tests.support.processes import spawn_daemon, stop, wait_until_ready, write_config
 
 
 class SystemdStandIn:
