@@ -182,10 +182,11 @@ class MarketDataConfig(MarketDataSettings):
 
 @attrs.frozen
 class OrderEntryConfig(OrderEntrySettings):
-    """FIX order entry: institutions' smart orders over FIX 4.4 (off while ``port`` is 0)."""
+    """FIX order entry: institutions' smart orders over FIX 4.4 (off while ``port`` is 0),
+    over TLS with ``tls`` (clients must show a certificate from ``tls_ca`` when it is set)."""
 
     def check(self) -> None:
-        """Raise ConfigError for a port, or sessions, that cannot be used."""
+        """Raise ConfigError for a port, sessions or TLS files that cannot be used."""
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"order_entry.port {self.port} must be 0 (off) to 65535")
         if self.port and not self.sessions:
@@ -202,6 +203,24 @@ class OrderEntryConfig(OrderEntrySettings):
                     f"order_entry.sessions lists target_comp_id {session.target_comp_id!r} "
                     "twice: each client has one session"
                 )
+        self._check_tls()
+
+    def _check_tls(self) -> None:
+        paths = {"tls_cert": self.tls_cert, "tls_key": self.tls_key, "tls_ca": self.tls_ca}
+        if not self.tls:
+            named = [f"order_entry.{name}" for name, path in paths.items() if path is not None]
+            if named:
+                raise ConfigError(
+                    f"{', '.join(named)} set but order_entry.tls is false: set "
+                    "order_entry.tls = true to accept clients over TLS, or remove them"
+                )
+            return
+        if self.tls_cert is None or self.tls_key is None:
+            raise ConfigError(
+                "order_entry.tls needs order_entry.tls_cert and order_entry.tls_key: the PEM "
+                "certificate the acceptor presents to clients and its unencrypted private key"
+            )
+        check_tls_files("order_entry", paths, ca_key="tls_ca")
 
 
 @attrs.frozen

@@ -36,7 +36,7 @@ from sor_daemon.fix.parent_reports import ParentReporter
 from sor_daemon.logs import register_secret
 from sor_daemon.market.service import MarketData
 from sor_daemon.ops.gateway_meter import MeteredGateway
-from sor_daemon.ops.metrics import DaemonMetrics
+from sor_daemon.ops.metrics import DaemonMetrics, FixSession
 from sor_daemon.ops.reload import Reloader
 from sor_daemon.ops.supervisor import Supervisor
 from sor_daemon.sim.service import SimulatorHandle, serve_simulator
@@ -146,7 +146,10 @@ async def run_daemon(
             supervisor.stage("recovering the journal")
             async with trio.open_nursery() as trading:
                 await trading.start(engine.run)
-                metrics.read_state(engine, {"ems": gateway, "market_data": session}, services.feed)
+                clients = config.order_entry.client_sessions() if config.order_entry.port else {}
+                fix_sessions: dict[str, FixSession] = {"ems": gateway, "market_data": session}
+                fix_sessions |= {f"order_entry:{name}": c for name, c in clients.items()}
+                metrics.read_state(engine, fix_sessions, services.feed)
                 account = EmsAccount(CoinApiRest(ems.rest_url, ems.api_key))
                 api_keys = KeyTable(config.api.api_keys(), required=config.api.auth_required)
                 reloader.on_reload("api keys", functools.partial(reload_api_keys, api_keys))
@@ -155,7 +158,7 @@ async def run_daemon(
                     functools.partial(reload_risk_limits, services.risk),
                     keys=("risk",),
                 )
-                observability = Observability(engine, session, journal, metrics)
+                observability = Observability(engine, session, journal, metrics, clients)
                 app = build_app(engine, account, api_keys, config.api, observability)
                 shutdown = stop.wait if stop is not None else trio.sleep_forever
                 async with trio.open_nursery() as edge:
@@ -178,6 +181,7 @@ async def run_daemon(
                         market_data=f"{market_data.host}:{market_data.port}",
                         market_data_mode=market_data.mode,
                         fix_order_entry=config.order_entry.port or "off",
+                        fix_order_entry_tls=config.order_entry.tls,
                         ohlcv_rest=market_data.rest_url,
                         data_dir=str(config.data_dir.resolve()),
                         api_keys=len(api_keys.keys)

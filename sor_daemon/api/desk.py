@@ -9,7 +9,6 @@ accepted right now, so two submissions at the same moment cannot both slip under
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 
 from sor_daemon.api.keys import Principal, Role
 from sor_daemon.domain.smart_order import SmartOrder
@@ -30,9 +29,10 @@ class Desk:
         """True when ``principal`` may see ``order``: a trader sees only its own."""
         return principal.role != Role.TRADER or order.origin == principal.name
 
-    def orders(self, principal: Principal) -> Iterable[SmartOrder]:
-        """The orders ``principal`` may see, oldest first."""
-        return (order for order in self._engine.orders() if self.sees(principal, order))
+    async def orders(self, principal: Principal) -> list[SmartOrder]:
+        """The orders ``principal`` may see, live and retired, oldest first."""
+        orders = await self._engine.all_orders()
+        return [order for order in orders if self.sees(principal, order)]
 
     def feed_origin(self, principal: Principal) -> str | None:
         """The origin a principal's feed is narrowed to (a trader's own), or None for all."""
@@ -76,7 +76,7 @@ class Desk:
             return
         running = sum(
             1
-            for order in self._engine.orders()
+            for order in self._engine.live_orders()
             if order.origin == principal.name and not order.status.terminal
         )
         if running + self._accepting[principal.name] >= limit:

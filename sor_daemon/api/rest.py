@@ -37,7 +37,7 @@ class RestApi:
 
     async def requests(self, request: Request) -> Response:
         """GET /requests: every smart order the key may see, running and finished."""
-        orders = self._desk.orders(principal_of(request))
+        orders = await self._desk.orders(principal_of(request))
         return json_response([dump(order_view(order)) for order in orders])
 
     async def add(self, request: Request) -> Response:

@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
         )
         if name == "vwap":
             algorithm.add_argument("--safety-threshold", type=positive_amount)
+        algorithm.add_argument(
+            "--limit-price", type=positive_amount, help="no child trades beyond this price"
+        )
         algorithm.add_argument("--wait", action="store_true", help="follow it until it ends")
         algorithm.add_argument("--json", action="store_true", help="print raw feed messages")
 
@@ -84,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("--amount", type=positive_amount)
     update.add_argument("--duration", type=period)
     update.add_argument("--interval", type=period)
+    update.add_argument("--limit-price", type=positive_amount, help="set or move the limit")
 
     listing = subcommands.add_parser("list", parents=[common], help="every smart order")
     listing.set_defaults(run=commands.list_requests)
@@ -102,8 +106,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, run the command, and return sorctl's exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "update" and args.amount is args.duration is args.interval is None:
-        parser.error("update needs at least one of --amount, --duration, --interval")
+    changes = ("amount", "duration", "interval", "limit_price")
+    if args.command == "update" and all(getattr(args, name) is None for name in changes):
+        parser.error("update needs at least one of --amount, --duration, --interval, --limit-price")
     try:
         server = resolve_server(getattr(args, "server", None), getattr(args, "api_key", None))
     except SettingsError as error:

@@ -37,6 +37,8 @@ def new_message(order_id: str, args: argparse.Namespace) -> dict[str, Any]:
     }
     if getattr(args, "safety_threshold", None) is not None:
         parameters["safety_threshold"] = f"{args.safety_threshold:f}"
+    if args.limit_price is not None:
+        parameters["limit_price"] = f"{args.limit_price:f}"
     return {
         "type": "New",
         "id": order_id,
@@ -88,8 +90,13 @@ async def cancel(server: Server, args: argparse.Namespace) -> int:
 
 
 async def update(server: Server, args: argparse.Namespace) -> int:
-    """Change a running order's amount, duration or interval."""
-    changes = {"amount": args.amount, "duration": args.duration, "interval": args.interval}
+    """Change a running order's amount, duration, interval or limit price."""
+    changes = {
+        "amount": args.amount,
+        "duration": args.duration,
+        "interval": args.interval,
+        "limit_price": args.limit_price,
+    }
     parameters = {key: str(value) for key, value in changes.items() if value is not None}
     async with open_rest(server) as rest:
         view = await rest.call("PUT", "/update", {"Id": args.id, "Parameters": parameters})

@@ -29,12 +29,17 @@ class OrderAccepted:
 
 @attrs.frozen
 class ParametersChanged:
-    """Amount, duration or interval changed; the rest of the schedule is re-planned."""
+    """Amount, duration or interval changed; the rest of the schedule is re-planned.
+
+    ``client_ref`` is the client's reference for the change (a FIX amend's new ClOrdID), by
+    which the client knows the order from then on; None for changes made without one (and in
+    journals written before it existed)."""
 
     order_id: str
     params: SmartOrderParameters
     next_slice: int
     at: datetime
+    client_ref: str | None = None
 
 
 @attrs.frozen
@@ -100,12 +105,16 @@ class ChildReported:
 
 @attrs.frozen
 class StatusChanged:
-    """The smart order's status or its status info changed."""
+    """The smart order's status or its status info changed.
+
+    ``client_ref`` is set on a cancel that came with the client's reference (a FIX cancel's
+    ClOrdID), as on ``ParametersChanged``."""
 
     order_id: str
     status: OrderStatus
     info: str | None
     at: datetime
+    client_ref: str | None = None
 
 
 Event = (

@@ -13,6 +13,11 @@ share below the venue's minimum size is not sent; it goes to the other venues wh
 more, or is left for a later slice. Nothing is routed beyond displayed liquidity at acceptable
 prices: what a slice cannot place now is caught up by the slices after it.
 
+An order's limit price caps the acceptable price (a buy pays at most the lower of the two, a sell
+receives at least the higher), so no child is priced beyond the limit and depth beyond it is not
+counted. When the limit keeps every usable venue's book out, the routing says so
+(``beyond_limit``): the slice trades nothing and the order waits for the market to come back.
+
 A venue is not used when its book is older than the maximum age (stale), has nothing on the side
 the slice needs, or is excluded by the caller (it rejected the last child sent to it).
 """
@@ -56,10 +61,15 @@ class Route:
 
 @attrs.frozen
 class Routing:
-    """The routes of one slice, and why each venue that got nothing was left out."""
+    """The routes of one slice, and why each venue that got nothing was left out.
+
+    ``beyond_limit`` is the order's limit price when it alone kept every usable venue out (each
+    one's best level is worse than the limit), else None.
+    """
 
     routes: tuple[Route, ...]
     left_out: tuple[tuple[str, str], ...] = ()
+    beyond_limit: Decimal | None = None
 
     @property
     def routed(self) -> Decimal:
@@ -124,20 +134,34 @@ def route_slice(
     now: datetime,
     policy: RoutingPolicy,
     excluded: Collection[str] = (),
+    limit_price: Decimal | None = None,
 ) -> Routing:
-    """Split ``target`` across the usable ``venues`` (see the module docstring)."""
+    """Split ``target`` across the usable ``venues``, never beyond ``limit_price`` when one is
+    given (see the module docstring)."""
     usable, left_out = usable_venues(side, venues, now, policy.max_book_age, excluded)
     if not usable or target <= 0:
         return Routing((), tuple(left_out))
     limit = _acceptable_price(side, usable, policy.tolerance_bps)
+    capped = False
+    if limit_price is not None and not _better_or_equal(side, limit, limit_price):
+        limit, capped = limit_price, True
     offers = _acceptable_levels(side, usable, limit)
+    if capped and not offers:
+        reason = f"the market is beyond the limit price {_plain(limit)}"
+        left_out.extend((venue.exchange, reason) for venue in usable)
+        return Routing((), tuple(left_out), beyond_limit=limit)
+    nothing_displayed = (
+        f"nothing displayed within the limit price {_plain(limit)}"
+        if capped
+        else "nothing displayed at acceptable prices"
+    )
     shares = _allocate(target, offers, usable)
     routes = []
     for venue in usable:
         quantity = shares.get(venue.exchange, ZERO)
         if quantity <= 0:
             reason = (
-                "nothing displayed at acceptable prices"
+                nothing_displayed
                 if not any(v is venue for v, _ in offers)
                 else "its share was below the minimum size"
             )
@@ -145,6 +169,11 @@ def route_slice(
             continue
         routes.append(Route(venue.instrument, quantity, _on_grid(side, limit, venue.instrument)))
     return Routing(tuple(routes), tuple(left_out))
+
+
+def _plain(price: Decimal) -> str:
+    """A price for a sentence: ``100.5``, never ``100.50`` or ``1.005E+2``."""
+    return format(price.normalize(), "f")
 
 
 def _levels(side: Side, book: BookView) -> tuple[PriceLevel, ...]:

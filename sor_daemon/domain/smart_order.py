@@ -97,7 +97,8 @@ class SlicePlan:
     """One planned slice: the market sample it was sized on, then its children or why none.
 
     ``events`` is what the runner journals, in order; ``routing`` tells which venues were left
-    out and why, for the log; ``risk`` says which children the risk check clamped or refused.
+    out and why, for the log; ``risk`` says which children the risk check clamped or refused;
+    ``waiting`` says why the order waits when its limit price kept the slice out of the market.
     """
 
     sample: MarketSampled
@@ -105,6 +106,7 @@ class SlicePlan:
     skipped: SliceSkipped | None = None
     routing: Routing | None = None
     risk: str | None = None
+    waiting: str | None = None
 
     @property
     def events(self) -> list[Event]:
@@ -133,6 +135,7 @@ class SmartOrder:
     samples: list[MarketSampled] = attrs.Factory(list)
     filled: Decimal = ZERO
     next_slice: int = 0
+    client_refs: list[str] = attrs.Factory(list)
 
     @classmethod
     def accept(cls, event: OrderAccepted) -> SmartOrder:
@@ -148,12 +151,29 @@ class SmartOrder:
             status_history=[(OrderStatus.RUNNING, event.at)],
         )
 
+    @classmethod
+    def replay(cls, events: Sequence[Event]) -> SmartOrder:
+        """The order its journaled events describe, its ``OrderAccepted`` first."""
+        first, *rest = events
+        if not isinstance(first, OrderAccepted):
+            raise ValueError(f"the events of {first.order_id} do not start with its acceptance")
+        order = cls.accept(first)
+        for event in rest:
+            order.apply(event)
+        return order
+
     # ---- what the state says -------------------------------------------------------------
 
     @property
     def amount(self) -> Decimal:
         """The total to trade."""
         return self.params.amount
+
+    @property
+    def client_ref(self) -> str:
+        """The client's current reference for the order: that of its latest change or cancel
+        that came with one (``client_refs``), else its id."""
+        return self.client_refs[-1] if self.client_refs else self.id
 
     @property
     def in_flight(self) -> Decimal:
@@ -225,7 +245,8 @@ class SmartOrder:
         ``activity`` is what the market traded in ``slice_window(now)``'s interval on the
         order's venues (None when unknown): VWAP sizes the slice from it, and every order keeps
         it for its execution quality. ``screen`` (the risk gate) passes, clamps or refuses each
-        route; a refused share stays unplanned, so later slices catch it up.
+        route; a refused share stays unplanned, so later slices catch it up. A slice the limit
+        price keeps out of the market is skipped the same way, and the plan says the order waits.
         """
         index, start, end = self.slice_window(now)
         sample = self._sample(index, start, end, activity, venues, now)
@@ -233,8 +254,18 @@ class SmartOrder:
         if target <= 0:
             return SlicePlan(sample, skipped=SliceSkipped(self.id, index, why_nothing, now))
         routing = route_slice(
-            target, self.params.side, venues, now, policy.routing, self._rejected_last(venues)
+            target,
+            self.params.side,
+            venues,
+            now,
+            policy.routing,
+            self._rejected_last(venues),
+            self.params.limit_price,
         )
+        if routing.beyond_limit is not None:
+            reason = f"the market is beyond the limit price {routing.beyond_limit.normalize():f}"
+            skipped = SliceSkipped(self.id, index, reason, now)
+            return SlicePlan(sample, skipped=skipped, routing=routing, waiting=f"waiting: {reason}")
         if not routing.routes:
             reason = f"a slice of {target:f} could not be placed: {routing.explain()}"
             return SlicePlan(sample, skipped=SliceSkipped(self.id, index, reason, now))
@@ -393,22 +424,24 @@ class SmartOrder:
             at=now,
         )
 
-    def cancel(self, reason: str, now: datetime) -> StatusChanged:
+    def cancel(self, reason: str, now: datetime, client_ref: str | None = None) -> StatusChanged:
         """Stop trading. Children already at the venue may still fill; those fills are booked."""
         if self.status.terminal:
             raise ProtocolError(
                 "INVALID_PARAMETER",
                 f"smart order {self.id} is already {self.status.value} and cannot be cancelled",
             )
-        return StatusChanged(self.id, OrderStatus.CANCELLED, reason, now)
+        return StatusChanged(self.id, OrderStatus.CANCELLED, reason, now, client_ref)
 
     def change(
         self,
         changes: ParameterChanges,
         instruments: Sequence[Instrument],
         now: datetime,
+        client_ref: str | None = None,
     ) -> ParametersChanged:
-        """New amount, duration or interval for the rest of the order, checked against the books.
+        """New amount, duration, interval, safety threshold or limit price for the rest of the
+        order, checked against the books.
 
         The schedule keeps its anchor (duration counts from the start); the next slice is the
         first one of the new grid that is not yet due.
@@ -422,7 +455,7 @@ class SmartOrder:
             self.params,
             **{
                 name: value
-                for name in ("amount", "duration", "interval", "safety_threshold")
+                for name in ("amount", "duration", "interval", "safety_threshold", "limit_price")
                 if (value := getattr(changes, name)) is not None
             },
         )
@@ -446,7 +479,7 @@ class SmartOrder:
                 f"duration {params.duration} ends before now: the order started at "
                 f"{self.schedule.anchor:%H:%M:%S} UTC",
             )
-        return ParametersChanged(self.id, params, next_slice, now)
+        return ParametersChanged(self.id, params, next_slice, now, client_ref)
 
     def settle(self, now: datetime, max_consecutive_rejects: int) -> StatusChanged | None:
         """The status the order reaches with what it knows now, if that is a change."""
@@ -534,6 +567,8 @@ class SmartOrder:
             self.status_history.append((event.status, event.at))
         self.status = event.status
         self.status_info = event.info
+        if event.client_ref is not None:
+            self.client_refs.append(event.client_ref)
 
     def _apply_parameters(self, event: ParametersChanged) -> None:
         self.params = event.params
@@ -542,6 +577,8 @@ class SmartOrder:
         )
         self.next_slice = event.next_slice
         self.parameter_updates.append((event.at, event.params))
+        if event.client_ref is not None:
+            self.client_refs.append(event.client_ref)
 
 
 def _fill_price(child: ChildOrder, event: ChildReported, grown: Decimal) -> Decimal:

@@ -2,13 +2,19 @@
 
 It is the one public face the API and the FIX order entry talk to: ``submit``, ``cancel``,
 ``change``, ``get`` and ``orders``, and the kill switch: ``halt``, ``resume`` and ``halted``. On
-start it rebuilds every smart order from the journal, restores a halt that was in force, and
+start it rebuilds every live smart order from the journal, restores a halt that was in force, and
 resumes the ones still running on their original schedule.
+
+Only live orders are kept in memory: running ones, and finished ones whose runner is still
+settling them. An order that is over is retired in the journal and dropped from memory; asking
+for it again reads it back from the journal. So memory and start-up time follow what is live,
+however long the history grows.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 
 import structlog
@@ -34,6 +40,7 @@ from sor_daemon.engine.runner import (
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import NewSmartOrder, ParameterChanges
 from sor_daemon.store.halt import HaltFile, HaltState
+from sor_daemon.store.journal import JournalClosed
 
 log = structlog.get_logger(__name__)
 
@@ -56,6 +63,7 @@ class Engine:
         self._halt_file = halt_file or HaltFile(None)
         self.halt_state: HaltState | None = None
         self._orders: dict[str, SmartOrder] = {}
+        self._retired: Counter[str] = Counter()
         self._inboxes: dict[str, trio.MemorySendChannel[Message]] = {}
         self._accepting: set[str] = set()
         self._nursery: trio.Nursery | None = None
@@ -68,24 +76,44 @@ class Engine:
             log.warning("trading is halted", reason=self.halt_state.reason)
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
-            for order in self._orders.values():
-                if not order.status.terminal or order.open_children:
+            for order in list(self._orders.values()):
+                if _is_over(order):
+                    nursery.start_soon(self._retire, order)
+                else:
                     self._start_runner(order)
             nursery.start_soon(self._route_gateway_events)
             task_status.started()
 
     # ---- the public face ---------------------------------------------------------------------
 
-    def orders(self) -> Iterable[SmartOrder]:
-        """Every smart order, running and finished, oldest first."""
+    def live_orders(self) -> Iterable[SmartOrder]:
+        """The smart orders in memory (running, or finished and not yet retired), oldest first."""
         return self._orders.values()
 
+    async def all_orders(self) -> list[SmartOrder]:
+        """Every smart order, live and retired, oldest first: the retired ones are read back
+        from the journal (off the Trio thread), so this costs in proportion to the history."""
+        retired = await self.services.journal.read_retired()
+        orders = {events[0].order_id: SmartOrder.replay(events) for events in retired.values()}
+        orders.update(self._orders)
+        return sorted(orders.values(), key=lambda order: order.created_at)
+
+    def status_counts(self) -> Counter[str]:
+        """How many smart orders are in each status, retired ones included."""
+        counts = Counter(order.status.value for order in self._orders.values())
+        counts.update(self._retired)
+        return counts
+
     def get(self, order_id: str) -> SmartOrder:
-        """One smart order; raises ProtocolError ORDER_ID_NOT_FOUND if there is none."""
+        """One smart order, read back from the journal if it is retired; raises ProtocolError
+        ORDER_ID_NOT_FOUND if there is none."""
         order = self._orders.get(order_id)
-        if order is None:
+        if order is not None:
+            return order
+        events = self.services.journal.events_of(order_id)
+        if not events:
             raise ProtocolError("ORDER_ID_NOT_FOUND", f"there is no smart order with id {order_id}")
-        return order
+        return SmartOrder.replay(events)
 
     async def submit(self, request: NewSmartOrder, origin: str = "api") -> SmartOrder:
         """Validate, journal and start a new smart order; raises ProtocolError if refused."""
@@ -98,7 +126,11 @@ class Engine:
             )
         self.services.risk.check_order(request.parameters.amount, instruments)
         order_id = request.id or str(uuid.uuid4())
-        if order_id in self._orders or order_id in self._accepting:
+        if (
+            order_id in self._orders
+            or order_id in self._accepting
+            or self.services.journal.has_order(order_id)
+        ):
             raise ProtocolError("INVALID_PARAMETER", f"a smart order with id {order_id} exists")
         self._accepting.add(order_id)
         try:
@@ -132,19 +164,29 @@ class Engine:
         )
         return order
 
-    async def cancel(self, order_id: str, reason: str = USER_CANCEL_REASON) -> SmartOrder:
-        """Cancel a running smart order; raises ProtocolError if unknown or already over."""
+    async def cancel(
+        self, order_id: str, reason: str = USER_CANCEL_REASON, client_ref: str | None = None
+    ) -> SmartOrder:
+        """Cancel a running smart order; raises ProtocolError if unknown or already over.
+
+        ``client_ref`` (a FIX cancel's ClOrdID) is journaled with the cancel: the order's
+        ``client_ref`` from then on, across restarts."""
         order = self.get(order_id)
         reply = Reply()
-        self._deliver(order, Cancel(reason, reply))
+        self._deliver(order, Cancel(reason, reply, client_ref))
         await reply.wait()
         return order
 
-    async def change(self, order_id: str, changes: ParameterChanges) -> SmartOrder:
-        """Change a running order's amount, duration or interval; ProtocolError if refused."""
+    async def change(
+        self, order_id: str, changes: ParameterChanges, client_ref: str | None = None
+    ) -> SmartOrder:
+        """Change a running order's amount, duration or interval; ProtocolError if refused.
+
+        ``client_ref`` (a FIX amend's new ClOrdID) is journaled with the change, as for
+        ``cancel``."""
         order = self.get(order_id)
         reply = Reply()
-        self._deliver(order, Change(changes, reply))
+        self._deliver(order, Change(changes, reply, client_ref))
         await reply.wait()
         return order
 
@@ -190,13 +232,32 @@ class Engine:
         self.services.risk.halted = None if state is None else state.reason
 
     def _restore(self) -> None:
-        for event in self.services.journal.replay():
+        journal = self.services.journal
+        for event in journal.replay_live():
             if isinstance(event, OrderAccepted):
                 self._orders[event.order_id] = SmartOrder.accept(event)
             else:
                 self._orders[event.order_id].apply(event)
+        self._retired = journal.retired_statuses()
         running = sum(1 for order in self._orders.values() if not order.status.terminal)
-        log.info("journal replayed", smart_orders=len(self._orders), running=running)
+        log.info(
+            "journal replayed",
+            smart_orders=len(self._orders),
+            running=running,
+            retired=self._retired.total(),
+        )
+
+    async def _retire(self, order: SmartOrder) -> None:
+        """Retire an order that is over and drop it from memory (it stays in memory, to be
+        retired at the next start, if the journal is closing)."""
+        if not _is_over(order):
+            return
+        try:
+            await self.services.journal.retire(order.id, order.status.value)
+        except JournalClosed:
+            return
+        if self._orders.pop(order.id, None) is not None:
+            self._retired[order.status.value] += 1
 
     def _instruments_of(self, order: SmartOrder) -> list[Instrument]:
         params = order.params
@@ -217,6 +278,8 @@ class Engine:
             await runner.run()
         finally:
             self._inboxes.pop(runner.order.id, None)
+        if runner.order.id not in self._inboxes:
+            await self._retire(runner.order)
 
     def _deliver(self, order: SmartOrder, message: Message) -> None:
         """Hand a message to the order's runner, waking a finished order's runner if needed."""
@@ -236,3 +299,8 @@ class Engine:
             else:
                 for inbox in list(self._inboxes.values()):
                     inbox.send_nowait(event)
+
+
+def _is_over(order: SmartOrder) -> bool:
+    """True once an order trades no more and no child order of it is open."""
+    return order.status.terminal and not order.open_children

@@ -117,4 +117,5 @@ def order_view(order: SmartOrder) -> SmartOrderView:
             MarketSampleView(time_stamp=sample.at, mid=sample.mid, volume=sample.volume)
             for sample in order.samples
         ),
+        limit_price=params.limit_price,
     )

@@ -67,18 +67,20 @@ class Reply:
 
 @attrs.frozen
 class Cancel:
-    """Cancel the smart order."""
+    """Cancel the smart order (``client_ref``: the client's reference for the cancel)."""
 
     reason: str
     reply: Reply
+    client_ref: str | None = None
 
 
 @attrs.frozen
 class Change:
-    """Change the smart order's parameters."""
+    """Change the smart order's parameters (``client_ref``: the client's reference for it)."""
 
     changes: ParameterChanges
     reply: Reply
+    client_ref: str | None = None
 
 
 @attrs.frozen
@@ -294,8 +296,9 @@ class OrderRunner:
                 "slice skipped", slice=plan.skipped.slice_index, reason=plan.skipped.reason
             )
             await self._record(*plan.events)
-            if plan.risk is not None:
-                await self._set_info(plan.risk)
+            info = plan.risk or plan.waiting
+            if info is not None:
+                await self._set_info(info)
             return
         if plan.routing is not None and plan.routing.left_out:
             self._log.info("venues left out of slice", reasons=plan.routing.explain())
@@ -348,11 +351,11 @@ class OrderRunner:
                 await self._on_session_down(message)
             case Cancel():
                 await self._on_command(
-                    message.reply, lambda now: self.order.cancel(message.reason, now)
+                    message.reply,
+                    lambda now: self.order.cancel(message.reason, now, message.client_ref),
                 )
             case Change():
-                changes = message.changes
-                await self._on_command(message.reply, lambda now: self._change(changes, now))
+                await self._on_command(message.reply, lambda now: self._change(message, now))
             case Halt():
                 self._halted = message.reason
                 await self._set_info(self._idle_info())
@@ -361,8 +364,9 @@ class OrderRunner:
                 if self._down_since is None:
                     await self._set_info(None)
 
-    def _change(self, changes: ParameterChanges, now: datetime) -> ParametersChanged:
-        event = self.order.change(changes, self._instruments, now)
+    def _change(self, change: Change, now: datetime) -> ParametersChanged:
+        changes = change.changes
+        event = self.order.change(changes, self._instruments, now, change.client_ref)
         if changes.amount is not None:
             self._services.risk.check_order(event.params.amount, self._instruments)
         return event

@@ -2,7 +2,9 @@
 
 Each configured session is one client (its CompID is the ``origin`` of its orders,
 ``fix:<CompID>``). The acceptor is a quickfix ``ThreadedSocketAcceptor`` (one thread per
-connection; see ``sor_daemon.sim.acceptor`` for why not the plain one) with a FileStore under
+connection; see ``sor_daemon.sim.acceptor`` for why not the plain one), or with TLS an
+``SSLSocketAcceptor`` (the binding's only SSL acceptor: one thread for every connection, and a
+handshake that stalls it for up to ten seconds), with a FileStore under
 ``data/fix/order_entry/``, so sequence numbers survive restarts and a client's ResendRequest is
 served from the store. Its callbacks hand each request to Trio as a value (``TrioBridge`` with
 ``parent_dialect.read_request``); this module carries the requests out on the engine, one at a
@@ -23,7 +25,7 @@ import structlog
 import trio
 
 from sor_daemon.domain.smart_order import SmartOrder
-from sor_daemon.engine.engine import Engine
+from sor_daemon.engine.engine import USER_CANCEL_REASON, Engine
 from sor_daemon.fix.bridge import TrioBridge, running_initiator
 from sor_daemon.fix.dictionary import write_order_entry_dictionary
 from sor_daemon.fix.parent_dialect import (
@@ -31,6 +33,7 @@ from sor_daemon.fix.parent_dialect import (
     CXL_TOO_LATE,
     CXL_UNKNOWN_ORDER,
     NO_ORDER_ID,
+    ORD_TYPE_MARKET,
     AmendParent,
     CancelParent,
     Echo,
@@ -47,8 +50,8 @@ from sor_daemon.fix.parent_dialect import (
     execution_report,
     read_request,
 )
-from sor_daemon.fix.parent_reports import ParentReporter, Pending, ord_status
-from sor_daemon.fix.settings import common_defaults, write_settings
+from sor_daemon.fix.parent_reports import ParentReporter, ord_status
+from sor_daemon.fix.settings import common_defaults, tls_acceptor_settings, write_settings
 from sor_daemon.protocol.codec import parse_update_body
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import ParameterChanges
@@ -67,15 +70,53 @@ class OrderEntrySession:
 
 @attrs.frozen
 class OrderEntrySettings:
-    """The acceptor: off unless ``port`` is set (quickfix 1.16 binds every interface)."""
+    """The acceptor: off unless ``port`` is set (quickfix 1.16 binds every interface).
+
+    With ``tls`` it is an ``SSLSocketAcceptor`` presenting ``tls_cert`` and ``tls_key`` (PEM,
+    the key unencrypted); with ``tls_ca`` too, only clients with a certificate chaining to it
+    complete the handshake.
+    """
 
     port: int = 0
     reset_on_logon: bool = False
     sessions: tuple[OrderEntrySession, ...] = ()
+    tls: bool = False
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_ca: Path | None = None
 
     def peers(self) -> dict[str, Peer]:
         """Each session's ``Peer``, by the client's CompID."""
         return {s.target_comp_id: Peer(s.sender_comp_id, s.target_comp_id) for s in self.sessions}
+
+    def client_sessions(self) -> dict[str, ClientSession]:
+        """Each client's session as health and metrics read it, by the client's CompID."""
+        return {
+            s.target_comp_id: ClientSession(
+                fix.SessionID("FIX.4.4", s.sender_comp_id, s.target_comp_id)
+            )
+            for s in self.sessions
+        }
+
+    def tls_settings(self) -> dict[str, object]:
+        """The acceptor's quickfix SSL settings; empty without ``tls``."""
+        if not self.tls or self.tls_cert is None or self.tls_key is None:
+            return {}
+        return tls_acceptor_settings(self.tls_cert, self.tls_key, self.tls_ca)
+
+
+class ClientSession:
+    """One client's session, its state read from quickfix when asked (so never stale): down
+    while the acceptor is not running."""
+
+    def __init__(self, session_id: fix.SessionID) -> None:
+        self.session_id = session_id
+
+    @property
+    def is_up(self) -> bool:
+        """True while the client is logged on."""
+        session = fix.Session.lookupSession(self.session_id)
+        return session is not None and bool(session.isLoggedOn())
 
 
 class OrderEntry:
@@ -120,6 +161,7 @@ class OrderEntry:
             "SocketReuseAddress": True,
             "SocketNodelay": True,
         }
+        defaults |= self.settings.tls_settings()
         sessions = [
             {
                 "BeginString": "FIX.4.4",
@@ -129,15 +171,17 @@ class OrderEntry:
             for session in self.settings.sessions
         ]
         settings = write_settings(self._data_dir, defaults, sessions)
+        acceptor = fix.SSLSocketAcceptor if self.settings.tls else fix.ThreadedSocketAcceptor
         async with running_initiator(
             "order_entry",
-            lambda: fix.ThreadedSocketAcceptor(
+            lambda: acceptor(
                 bridge, fix.FileStoreFactory(settings), settings, fix.FileLogFactory(settings)
             ),
         ):
             log.info(
                 "FIX order entry listening",
                 port=self.settings.port,
+                tls=self.settings.tls,
                 clients=[session.target_comp_id for session in self.settings.sessions],
             )
             task_status.started()
@@ -197,8 +241,11 @@ class OrderEntry:
         if order is None:
             self._unknown(request, replace=False)
             return
-        pending = Pending(request.cl_ord_id, request.orig_cl_ord_id)
-        await self._command(request, order, pending, lambda: self._engine.cancel(order.id))
+        await self._command(
+            request,
+            order,
+            lambda: self._engine.cancel(order.id, USER_CANCEL_REASON, request.cl_ord_id),
+        )
 
     async def _on_amend(self, request: AmendParent) -> None:
         order = self._find(request.peer, request.orig_cl_ord_id, request.order_id)
@@ -214,34 +261,39 @@ class OrderEntry:
             reason = CXL_TOO_LATE if order.status.terminal else CXL_OTHER
             self._cancel_reject(request, order, reason, error.message)
             return
-        pending = Pending(request.cl_ord_id, request.orig_cl_ord_id)
-        await self._command(request, order, pending, lambda: self._engine.change(order.id, changes))
+        await self._command(
+            request, order, lambda: self._engine.change(order.id, changes, request.cl_ord_id)
+        )
 
     async def _command(
         self,
         request: CancelParent | AmendParent,
         order: SmartOrder,
-        pending: Pending,
         command: Callable[[], Awaitable[SmartOrder]],
     ) -> None:
-        """Run a cancel or amend; its report (Canceled, Replaced) comes from the observer with
-        the request's ClOrdID, its refusal is a 35=9 from here."""
+        """Run a cancel or amend, which journals the request's ClOrdID with its event; its
+        report (Canceled, Replaced) comes from the observer, its refusal is a 35=9 from here."""
         if order.status.terminal:
             text = f"smart order {order.id} is already {order.status.value}"
             self._cancel_reject(request, order, CXL_TOO_LATE, text)
             return
-        self._reporter.expect(order.id, pending)
         try:
             await command()
         except ProtocolError as error:
-            self._reporter.expect(order.id, None)
             reason = CXL_TOO_LATE if order.status.terminal else CXL_OTHER
             self._cancel_reject(request, order, reason, error.message)
 
     def _find(self, peer: Peer, orig_cl_ord_id: str, order_id: str | None) -> SmartOrder | None:
-        """The order of ``peer`` that OrderID (37), or else OrigClOrdID (41), names."""
-        candidates = [order_id, self._reporter.find(orig_cl_ord_id), orig_cl_ord_id]
-        for candidate in candidates:
+        """The order of ``peer`` that OrderID (37) names; else the live one whose current
+        ClOrdID (its journaled ``client_ref``) is OrigClOrdID (41), the newest if several; else
+        the one whose first ClOrdID (its id) that is. A finished order may be retired from
+        memory: it is found by 37 or its first ClOrdID (and is then too late to change)."""
+        current = (
+            order.id
+            for order in reversed(list(self._engine.live_orders()))
+            if order.origin == peer.origin and order.client_ref == orig_cl_ord_id
+        )
+        for candidate in (order_id, next(current, None), orig_cl_ord_id):
             if candidate is None:
                 continue
             try:
@@ -284,13 +336,25 @@ class OrderEntry:
 
 
 def _changes(request: AmendParent, order: SmartOrder) -> ParameterChanges:
-    """The amend as a ParamChange, checked by the same codec; unchanged OrderQty is no change.
+    """The amend as a ParamChange, checked by the same codec; unchanged OrderQty or Price is no
+    change.
 
-    ExpireTime (126) becomes the duration counted from the order's start."""
+    ExpireTime (126) becomes the duration counted from the order's start. OrdType 2 with a
+    Price (44) sets or moves the limit price; OrdType 1 on a limit order, which would take the
+    limit off, is refused."""
     names = {"Duration": "duration", "Interval": "interval", "SafetyThreshold": "safety_threshold"}
     parameters: dict[str, object] = {names[key]: value for key, value in request.parameters.items()}
     if request.order_qty is not None and request.order_qty != order.amount:
         parameters["amount"] = f"{request.order_qty:f}"
+    limit = order.params.limit_price
+    if request.ord_type == ORD_TYPE_MARKET and limit is not None:
+        raise ProtocolError(
+            "INVALID_PARAMETER",
+            f"OrdType (40) 1 would take off the limit price {limit:f}, which cannot be done: "
+            "send OrdType 2 with a Price (44), or cancel the order and send a new one",
+        )
+    if request.limit_price is not None and request.limit_price != limit:
+        parameters["limit_price"] = f"{request.limit_price:f}"
     if request.expire_time is not None:
         parameters["duration"] = duration_text(order.schedule.anchor, request.expire_time)
     return parse_update_body({"id": order.id, "parameters": parameters}).parameters

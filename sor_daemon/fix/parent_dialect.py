@@ -6,6 +6,8 @@ and its parameters in StrategyParametersGrp (957-960). The readers here run on q
 thread, so they never keep the message and never raise: what cannot be read becomes a
 ``Refused`` value whose text says what to send instead. A NewOrderSingle is checked with the
 very codec the WebSocket uses (``parse_add_body``), so both edges accept and refuse alike.
+OrdType (40) is 1 (Market: the router prices every child) or 2 (Limit: Price (44) is the
+order's limit price, which no child goes beyond); a 35=G may set or move the limit the same way.
 
 The builders take plain values; ``parent_reports`` decides what to report.
 """
@@ -13,7 +15,7 @@ The builders take plain values; ``parent_reports`` decides what to report.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -39,6 +41,7 @@ STRATEGY_CODES = {name: code for code, name in STRATEGIES.items()}
 PARAMETERS = ("Duration", "Interval", "SafetyThreshold", "Exchanges", "SymbolType")
 """StrategyParameterName (958) values accepted (in any case)."""
 ORD_TYPE_MARKET = "1"
+ORD_TYPE_LIMIT = "2"
 SIDES = {code: side for side, code in FIX_SIDE.items()}
 NO_ORDER_ID = "NONE"
 
@@ -90,12 +93,26 @@ CXL_OTHER = "99"
 BUSINESS_REJECT_UNSUPPORTED_TYPE = "3"
 
 
+def send_to_target(message: fix.Message, session_id: fix.SessionID) -> bool:
+    """quickfix's ``sendToTarget``: True when it took the message (stored, and sent if the
+    session is logged on), False when there is no such session."""
+    try:
+        return bool(fix.Session.sendToTarget(message, session_id))
+    except fix.SessionNotFound:
+        return False
+
+
 @attrs.frozen
 class Peer:
-    """One order-entry session: our CompID and the client's, read from the message header."""
+    """One order-entry session: our CompID and the client's, read from the message header.
+
+    ``transport`` sends on a session (``send_to_target``; tests give one that records)."""
 
     ours: str
     theirs: str
+    transport: Callable[[fix.Message, fix.SessionID], bool] = attrs.field(
+        default=send_to_target, eq=False, repr=False, kw_only=True
+    )
 
     @property
     def origin(self) -> str:
@@ -103,22 +120,19 @@ class Peer:
         return f"fix:{self.theirs}"
 
     def send(self, message: fix.Message) -> bool:
-        """Send on this session; True when quickfix took it (stored, and sent if logged on)."""
-        try:
-            return bool(
-                fix.Session.sendToTarget(message, fix.SessionID("FIX.4.4", self.ours, self.theirs))
-            )
-        except fix.SessionNotFound:
-            return False
+        """Send on this session; True when it was taken (see ``transport``)."""
+        return self.transport(message, fix.SessionID("FIX.4.4", self.ours, self.theirs))
 
 
 @attrs.frozen
 class Echo:
-    """What a report repeats of the request it answers (the instrument, side and quantity)."""
+    """What a report repeats of the request it answers (the instrument, side and quantity, and
+    the limit price of a limit order)."""
 
     symbol: str = "[N/A]"
     side: Side = Side.BUY
     order_qty: Decimal = Decimal(0)
+    limit_price: Decimal | None = None
 
 
 @attrs.frozen
@@ -156,6 +170,7 @@ class AmendParent:
     """An OrderCancelReplaceRequest (35=G): the new OrderQty and schedule parameters, if any.
 
     ``expire_time`` is turned into a duration against the order's start by whoever knows it.
+    ``ord_type`` is its OrdType (40), and ``limit_price`` its Price (44) when that is 2 (Limit).
     ``error`` is set when the request cannot be read.
     """
 
@@ -166,6 +181,8 @@ class AmendParent:
     order_qty: Decimal | None = None
     parameters: Mapping[str, str] = attrs.Factory(dict)
     expire_time: datetime | None = None
+    ord_type: str | None = None
+    limit_price: Decimal | None = None
     error: str | None = None
 
 
@@ -227,7 +244,11 @@ def _echo(message: fix.Message) -> Echo:
     except ValueError:
         quantity = Decimal(0)
     side = SIDES.get(field_text(message, Tag.SIDE) or "", Side.BUY)
-    return Echo(field_text(message, Tag.SYMBOL) or "[N/A]", side, quantity)
+    try:
+        price = _limit_price(message)
+    except ProtocolError:
+        price = None
+    return Echo(field_text(message, Tag.SYMBOL) or "[N/A]", side, quantity, price)
 
 
 def _new_parent(message: fix.Message, peer: Peer) -> NewParent | Refused:
@@ -254,12 +275,7 @@ def _add_body(message: fix.Message, cl_ord_id: str) -> dict[str, object]:
     algorithm = STRATEGIES.get(strategy)
     if algorithm is None:
         raise _refuse(f"TargetStrategy (847) {strategy} is not offered: 1 VWAP or 1001 TWAP")
-    ord_type = field_text(message, Tag.ORD_TYPE)
-    if ord_type != ORD_TYPE_MARKET:
-        raise _refuse(
-            f"OrdType (40) {ord_type} is not accepted: send 1 (Market); the router prices "
-            "every child order itself"
-        )
+    limit_price = _limit_price(message)
     side_code = field_text(message, Tag.SIDE)
     if side_code not in SIDES:
         raise _refuse(f"Side (54) {side_code} is not accepted: 1 buy or 2 sell")
@@ -284,6 +300,8 @@ def _add_body(message: fix.Message, cl_ord_id: str) -> dict[str, object]:
     }
     if "SafetyThreshold" in parameters:
         body["safety_threshold"] = parameters["SafetyThreshold"]
+    if limit_price is not None:
+        body["limit_price"] = f"{limit_price:f}"
     missing = [name for name in ("duration", "interval") if body[name] is None]
     if missing:
         raise _refuse(
@@ -291,6 +309,32 @@ def _add_body(message: fix.Message, cl_ord_id: str) -> dict[str, object]:
             "and Interval, as periods like 1MIN or 5SEC"
         )
     return {"id": cl_ord_id, "algorithm": algorithm, "exchanges": exchanges, "parameters": body}
+
+
+def _limit_price(message: fix.Message) -> Decimal | None:
+    """The limit price of a limit order (OrdType 2 with Price 44), None for a market order;
+    ProtocolError for another OrdType, a Price on a market order or a limit without one."""
+    ord_type = field_text(message, Tag.ORD_TYPE)
+    try:
+        price = field_decimal(message, Tag.PRICE)
+    except ValueError:
+        raise _refuse(f"Price (44) {field_text(message, Tag.PRICE)!r} is not a number") from None
+    if ord_type == ORD_TYPE_MARKET:
+        if message.isSetField(Tag.PRICE):
+            raise _refuse(
+                "Price (44) is only for OrdType (40) 2 (Limit): leave it out of a market order"
+            )
+        return None
+    if ord_type != ORD_TYPE_LIMIT:
+        raise _refuse(
+            f"OrdType (40) {ord_type} is not accepted: send 1 (Market), or 2 (Limit) with "
+            "Price (44); the router prices every child order itself"
+        )
+    if price is None:
+        raise _refuse("Price (44) is required with OrdType (40) 2 (Limit): the limit price")
+    if price <= 0:
+        raise _refuse(f"Price (44) must be greater than 0, got {field_text(message, Tag.PRICE)}")
+    return price
 
 
 def strategy_parameters(message: fix.Message) -> dict[str, str]:
@@ -359,6 +403,8 @@ def _amend(message: fix.Message, request: AmendParent) -> AmendParent:
             order_qty=field_decimal(message, Tag.ORDER_QTY),
             parameters=parameters,
             expire_time=parse_timestamp(expire, 126) if expire else None,
+            ord_type=field_text(message, Tag.ORD_TYPE),
+            limit_price=_limit_price(message),
         )
     except ProtocolError as error:
         return attrs.evolve(request, error=error.message)
@@ -389,6 +435,9 @@ def execution_report(report: ParentReport) -> fix.Message:
     message.setField(Tag.SYMBOL, report.echo.symbol)
     message.setField(Tag.SIDE, FIX_SIDE[report.echo.side])
     message.setField(Tag.ORDER_QTY, _plain(report.echo.order_qty))
+    if report.echo.limit_price is not None:
+        message.setField(Tag.ORD_TYPE, ORD_TYPE_LIMIT)
+        message.setField(Tag.PRICE, _plain(report.echo.limit_price))
     if report.last_qty is not None and report.last_px is not None:
         message.setField(Tag.LAST_QTY, _plain(report.last_qty))
         message.setField(Tag.LAST_PX, _plain(report.last_px))

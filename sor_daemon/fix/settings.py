@@ -118,3 +118,30 @@ def tls_client_settings(
     if cert_file is not None and key_file is not None:
         settings |= {"ClientCertificateFile": cert_file, "ClientCertificateKeyFile": key_file}
     return settings
+
+
+CERTIFICATE_REQUIRED = 1
+"""quickfix's ``CertificateVerifyLevel`` for "a client must present a valid certificate"."""
+
+
+def tls_acceptor_settings(
+    cert_file: Path, key_file: Path, client_ca: Path | None
+) -> dict[str, object]:
+    """The [DEFAULT] settings of an ``SSLSocketAcceptor`` that presents ``cert_file`` and, with
+    ``client_ca``, accepts only clients whose certificate chains to it.
+
+    quickfix 1.16 reads SSL settings from [DEFAULT] only. ``CertificateVerifyLevel`` 1 makes a
+    missing or untrusted client certificate fail the handshake, before any Logon is read.
+    Without ``client_ca`` no client certificate is asked for. The key must not be encrypted.
+    """
+    settings: dict[str, object] = {
+        "SSLProtocol": TLS_PROTOCOLS,
+        "ServerCertificateFile": cert_file,
+        "ServerCertificateKeyFile": key_file,
+    }
+    if client_ca is not None:
+        settings |= {
+            "CertificationAuthoritiesFile": client_ca,
+            "CertificateVerifyLevel": CERTIFICATE_REQUIRED,
+        }
+    return settings

@@ -25,7 +25,8 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 
 
 class FixSession(Protocol):
-    """A FIX session as the metrics read it (``EmsGateway``, ``MarketDataSession``)."""
+    """A FIX session as the metrics read it (``EmsGateway``, ``MarketDataSession``, an
+    order-entry ``ClientSession``)."""
 
     @property
     def is_up(self) -> bool:
@@ -82,10 +83,7 @@ class _StateCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         orders = GaugeMetricFamily("sor_smart_orders", "Smart orders by status", labels=["status"])
-        counts: dict[str, int] = {}
-        for order in self._engine.orders():
-            counts[order.status.value] = counts.get(order.status.value, 0) + 1
-        for status, count in sorted(counts.items()):
+        for status, count in sorted(self._engine.status_counts().items()):
             orders.add_metric([status], count)
         yield orders
         up = GaugeMetricFamily("sor_fix_session_up", "1 while logged on", labels=["session"])

@@ -25,7 +25,7 @@ STATUS_REFRESH_SECONDS = 5.0
 
 def running_status(engine: Engine) -> str:
     """``ready: N running orders``, with what is wrong appended."""
-    running = sum(1 for order in engine.orders() if not order.status.terminal)
+    running = sum(1 for order in engine.live_orders() if not order.status.terminal)
     text = f"ready: {running} running order{'' if running == 1 else 's'}"
     if not engine.services.gateway.is_up:
         text += ", EMS session down"

@@ -213,6 +213,7 @@ _INBOUND: dict[type, _Inbound] = {
             "duration": Period.parse,
             "interval": Period.parse,
             "safety_threshold": _optional(_fraction),
+            "limit_price": _optional(_positive),
         },
         _check_schedule,
     ),
@@ -223,6 +224,7 @@ _INBOUND: dict[type, _Inbound] = {
             "duration": _optional(Period.parse),
             "interval": _optional(Period.parse),
             "safety_threshold": _optional(_fraction),
+            "limit_price": _optional(_positive),
         },
         _check_changes,
     ),
@@ -238,19 +240,22 @@ _INBOUND: dict[type, _Inbound] = {
 def _by_field_name(obj: object, cl: type, what: str) -> dict[str, object]:
     """``obj``'s items keyed by ``cl``'s field names, whatever the casing of its keys.
 
-    Refuses a non-object, an unknown key, a field given twice and a missing required field.
+    A field is named as the seed names it (``symbol_type``) or in camelCase (``symbolType``),
+    in any case. Refuses a non-object, an unknown key, a field given twice and a missing
+    required field.
     """
     if not isinstance(obj, Mapping):
         raise _invalid(f"{what} must be a JSON object, got {_show(obj)}")
     fields = [field for field in attrs.fields(cl) if field.init]
     names = {field.name.lower(): field.name for field in fields}
+    names |= {_camel(field.name).lower(): field.name for field in fields}
     found: dict[str, object] = {}
     for key, value in obj.items():
         name = names.get(key.lower()) if isinstance(key, str) else None
         if name is None:
             raise _invalid(
                 f"{what} has an unknown field {_show(key)}; "
-                f"the accepted fields are {', '.join(names.values())}"
+                f"the accepted fields are {', '.join(field.name for field in fields)}"
             )
         if name in found:
             raise _invalid(f"{what} gives the field {name} twice")
@@ -328,6 +333,8 @@ def canonical_parameters(params: SmartOrderParameters) -> dict[str, str]:
     }
     if params.safety_threshold is not None:
         canonical["safety_threshold"] = _plain(params.safety_threshold)
+    if params.limit_price is not None:
+        canonical["limit_price"] = _plain(params.limit_price)
     return canonical
 
 

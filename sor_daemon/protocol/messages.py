@@ -66,7 +66,8 @@ def _message_type(name: str) -> Any:
 
 @attrs.frozen(kw_only=True)
 class SmartOrderParameters:
-    """What to trade and over what schedule. ``safety_threshold`` caps VWAP's share of volume."""
+    """What to trade and over what schedule. ``safety_threshold`` caps VWAP's share of volume;
+    ``limit_price`` is the worst price a child may trade at (None: the router's tolerance only)."""
 
     side: Side
     symbol: str
@@ -75,6 +76,7 @@ class SmartOrderParameters:
     duration: Period
     interval: Period
     safety_threshold: Decimal | None = None
+    limit_price: Decimal | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -85,6 +87,7 @@ class ParameterChanges:
     duration: Period | None = None
     interval: Period | None = None
     safety_threshold: Decimal | None = None
+    limit_price: Decimal | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -110,7 +113,8 @@ class CancelSmartOrder:
 
 @attrs.frozen(kw_only=True)
 class ChangeParameters:
-    """Change a running smart order's amount, duration, interval or safety threshold."""
+    """Change a running smart order's amount, duration, interval, safety threshold or limit
+    price."""
 
     TYPE: ClassVar[str] = "ParamChange"
 
@@ -312,6 +316,7 @@ class SmartOrderView:
     fills: tuple[FillView, ...]
     execution_quality: ExecutionQualityView | None = extra_field()
     market: tuple[MarketSampleView, ...] | None = extra_field()
+    limit_price: Decimal | None = extra_field()
 
 
 @attrs.frozen(kw_only=True)

@@ -28,6 +28,7 @@ the client's TCP connection.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,9 +37,10 @@ import quickfix as fix
 import structlog
 
 from sor_daemon.fix.dictionary import write_ems_dictionary
-from sor_daemon.fix.settings import TLS_PROTOCOLS
+from sor_daemon.fix.settings import tls_acceptor_settings
 from sor_daemon.sim.exchange import SimulatedExchange
 from sor_daemon.sim.faults import Faults
+from sor_daemon.sim.fill_times import FillTimes
 from sor_daemon.sim.fixcodec import (
     NEW_ORDER_SINGLE,
     ORDER_CANCEL_REQUEST,
@@ -54,8 +56,6 @@ from sor_daemon.sim.orders import ExecType, ExecutionReport, Outbound
 from sor_daemon.sim.settings import SimulatorSettings
 
 BEGIN_STRING = "FIX.4.4"
-CERTIFICATE_REQUIRED = 1
-"""quickfix's ``CertificateVerifyLevel`` for "a client must present a valid certificate"."""
 SESSION_SETTINGS_FILE_NAME = "ems-acceptor.cfg"
 
 log = structlog.get_logger(__name__)
@@ -88,6 +88,8 @@ class EmsApplication(fix.Application):
         self._session_id = session_id
         self._lean_reports = lean_reports
         self._faults = faults
+        self.fill_times = FillTimes()
+        """When each fill report was handed to quickfix (``sor_daemon.sim.fill_times``)."""
         self._dispatch_lock = threading.Lock()
         self._replaying = threading.local()
         self._handlers: dict[str, Callable[[fix.Message], None]] = {
@@ -193,6 +195,8 @@ class EmsApplication(fix.Application):
         if isinstance(item, ExecutionReport) and item.exec_type is ExecType.REJECTED:
             log.info("fix order rejected", cl_ord_id=item.client_order_id, text=item.text)
         message = encode(item, lean=self._lean_reports)
+        if isinstance(item, ExecutionReport) and item.exec_type is ExecType.TRADE:
+            self.fill_times.record(item.client_order_id, item.cum_qty, time.time())
         if not self._send_message(message) or not isinstance(item, ExecutionReport):
             return
         faults = self._faults.current()
@@ -333,16 +337,11 @@ def write_session_settings(settings: SimulatorSettings, *, port: int, dictionary
 
 def _tls_lines(settings: SimulatorSettings) -> list[str]:
     """[DEFAULT] lines of an ``SSLSocketAcceptor`` that demands a client certificate signed by
-    ``tls_client_ca`` (quickfix 1.16 reads SSL settings from [DEFAULT] only)."""
-    if not settings.tls:
+    ``tls_client_ca`` (see ``tls_acceptor_settings``)."""
+    if settings.tls_cert is None or settings.tls_key is None:
         return []
-    return [
-        f"SSLProtocol={TLS_PROTOCOLS}",
-        f"ServerCertificateFile={settings.tls_cert}",
-        f"ServerCertificateKeyFile={settings.tls_key}",
-        f"CertificationAuthoritiesFile={settings.tls_client_ca}",
-        f"CertificateVerifyLevel={CERTIFICATE_REQUIRED}",
-    ]
+    tls = tls_acceptor_settings(settings.tls_cert, settings.tls_key, settings.tls_client_ca)
+    return [f"{key}={value}" for key, value in tls.items()]
 
 
 def _yes_no(flag: bool) -> str:

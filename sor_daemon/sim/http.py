@@ -13,7 +13,10 @@ trade tape's one-second buckets; 400 for a bad parameter, 550 for an unknown sym
 ``GET /v1/sim/executions`` is the simulator's own: what each order executed, for tests to
 compare a daemon's books with; so is ``GET /v1/sim/market-data/subscriptions``, the market-data
 session's live subscriptions and its explicit unsubscribes (``{"active": [{"md_req_id",
-"symbol_id", "depth"}], "unsubscribed": [{"md_req_id", "symbol_id", "at"}]}``). JSON numbers
+"symbol_id", "depth"}], "unsubscribed": [{"md_req_id", "symbol_id", "at"}]}``), and ``GET
+/v1/sim/fill-times``, when each fill report was handed to quickfix (``[{"client_order_id",
+"cum_qty", "sent_at"}]``, ``sent_at`` in seconds since the epoch; ``sor_daemon.sim.fill_times``),
+for fill-to-screen latency. JSON numbers
 are numbers (integral decimals as integers), times ISO 8601 UTC with seven fraction digits.
 Errors are ``{"error": sentence}``. With an API key set, a request without the right
 ``X-CoinAPI-Key`` header gets 401.
@@ -52,6 +55,7 @@ from sor_daemon.protocol.times import format_iso
 from sor_daemon.sim import ohlcv
 from sor_daemon.sim.exchange import BalanceView, PositionView, Quote, SimulatedExchange
 from sor_daemon.sim.faults import Faults, FaultSwitchError
+from sor_daemon.sim.fill_times import FillTimes
 from sor_daemon.sim.orders import SimOrder
 from sor_daemon.sim.subscriptions import SubscriptionListing
 
@@ -74,11 +78,13 @@ def create_app(
     exchange: SimulatedExchange,
     *,
     faults: Faults,
+    fill_times: FillTimes,
     disconnect: Callable[[], Awaitable[int]],
     subscriptions: Callable[[], Awaitable[SubscriptionListing]],
     api_key: str | None = None,
 ) -> Starlette:
-    """The Starlette app over ``exchange`` and ``faults``; ``disconnect`` drops FIX connections.
+    """The Starlette app over ``exchange``, ``faults`` and the EMS acceptor's ``fill_times``;
+    ``disconnect`` drops FIX connections.
 
     ``disconnect`` answers how many it dropped; ``subscriptions`` lists the market-data
     session's (both off the Trio thread: they wait for locks held while FIX messages go out);
@@ -172,6 +178,9 @@ def create_app(
             }
         )
 
+    async def fill_reports(request: Request) -> DecimalJSONResponse:
+        return DecimalJSONResponse([attrs.asdict(stamp) for stamp in fill_times.all()])
+
     async def fault_switches(request: Request) -> DecimalJSONResponse:
         return DecimalJSONResponse(faults.current().as_json())
 
@@ -203,6 +212,7 @@ def create_app(
         Route("/v1/ohlcv/{symbol_id}/latest", ohlcv_latest),
         Route("/v1/ohlcv/{symbol_id}/history", ohlcv_history),
         Route("/v1/sim/executions", executions),
+        Route("/v1/sim/fill-times", fill_reports),
         Route("/v1/sim/market-data/subscriptions", market_data_subscriptions),
         Route("/v1/sim/faults", fault_switches, methods=["GET"]),
         Route("/v1/sim/faults", change_fault_switches, methods=["POST"]),

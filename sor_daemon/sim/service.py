@@ -143,6 +143,7 @@ async def _serve_http(
     app = create_app(
         exchange,
         faults=faults,
+        fill_times=acceptor.application.fill_times,
         disconnect=partial(trio.to_thread.run_sync, acceptor.disconnect),
         subscriptions=partial(trio.to_thread.run_sync, md_acceptor.application.subscriptions),
         api_key=settings.api_key,

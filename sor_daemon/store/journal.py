@@ -6,12 +6,19 @@ everything queued since its last commit and writes it in one transaction off the
 behind the one in progress. SQLite runs in WAL mode with ``synchronous=FULL``: a commit that
 returned survives a crash of the process or the machine; a torn, uncommitted tail is discarded
 by SQLite on the next open.
+
+A smart order that is over (terminal, no child order left open) is *retired*: a row in the
+``retired`` table, written through the same writer. Recovery replays only orders that are not
+retired, and the engine keeps no retired order in memory: one is read back from SQLite when it is
+asked for. So memory and start-up time follow the orders that are live, not the whole history.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -26,7 +33,7 @@ log = structlog.get_logger(__name__)
 
 RunSync = Callable[..., Awaitable[object]]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _MIGRATIONS: dict[int, Sequence[str]] = {
     1: (
         """CREATE TABLE events (
@@ -37,7 +44,21 @@ _MIGRATIONS: dict[int, Sequence[str]] = {
            )""",
         "CREATE INDEX events_by_order ON events (order_id, seq)",
     ),
+    2: (
+        """CREATE TABLE retired (
+               order_id TEXT PRIMARY KEY,
+               status TEXT NOT NULL
+           ) WITHOUT ROWID""",
+    ),
 }
+_LIVE_EVENTS = (
+    "SELECT kind, body FROM events WHERE order_id NOT IN (SELECT order_id FROM retired) "
+    "ORDER BY seq"
+)
+_RETIRED_EVENTS = (
+    "SELECT order_id, kind, body FROM events WHERE order_id IN (SELECT order_id FROM retired) "
+    "ORDER BY seq"
+)
 MAX_BATCH = 4096
 
 
@@ -48,6 +69,7 @@ class JournalClosed(RuntimeError):
 @attrs.define
 class _Pending:
     rows: list[tuple[str, str, str]]
+    retired: list[tuple[str, str]] = attrs.Factory(list)
     done: trio.Event = attrs.Factory(trio.Event)
     error: BaseException | None = None
 
@@ -103,6 +125,7 @@ class Journal:
         self._run_sync = run_sync or trio.to_thread.run_sync
         self._observe_commit = observe_commit
         self._connection = open_database(path)
+        self._lookup = sqlite3.connect(path)
         self._send, self._receive = trio.open_memory_channel[_Pending](float("inf"))
         self._closed = False
         self.commits = 0
@@ -113,18 +136,62 @@ class Journal:
         return not self._closed
 
     def replay(self) -> Iterator[Event]:
-        """Every journaled event in the order it was written (call before the writer runs)."""
+        """Every journaled event in the order it was written, retired orders' too (call before
+        the writer runs)."""
         rows = self._connection.execute("SELECT kind, body FROM events ORDER BY seq")
         for kind, body in rows:
             yield decode(kind, body)
 
+    def replay_live(self) -> Iterator[Event]:
+        """The events of every order not retired, in the order they were written: what
+        recovery needs (call before the writer runs)."""
+        for kind, body in self._connection.execute(_LIVE_EVENTS):
+            yield decode(kind, body)
+
+    def retired_statuses(self) -> Counter[str]:
+        """How many retired orders ended in each status (call before the writer runs)."""
+        rows = self._connection.execute("SELECT status, count(*) FROM retired GROUP BY status")
+        return Counter(dict(rows))
+
+    def events_of(self, order_id: str) -> list[Event]:
+        """One order's events, read back on the Trio thread: an indexed read of a few rows, for
+        an order that is not in memory (a retired one)."""
+        rows = self._lookup.execute(
+            "SELECT kind, body FROM events WHERE order_id = ? ORDER BY seq", (order_id,)
+        )
+        return [decode(kind, body) for kind, body in rows]
+
+    def has_order(self, order_id: str) -> bool:
+        """True when any event of ``order_id`` was journaled (an indexed read, Trio thread)."""
+        row = self._lookup.execute("SELECT 1 FROM events WHERE order_id = ? LIMIT 1", (order_id,))
+        return row.fetchone() is not None
+
+    def retired_events(self) -> dict[str, list[Event]]:
+        """Every retired order's events by order id, oldest order first. A read of the whole
+        history: run it in a worker thread."""
+        events: dict[str, list[Event]] = {}
+        with contextlib.closing(sqlite3.connect(self.path)) as reader:
+            for order_id, kind, body in reader.execute(_RETIRED_EVENTS):
+                events.setdefault(order_id, []).append(decode(kind, body))
+        return events
+
+    async def read_retired(self) -> dict[str, list[Event]]:
+        """``retired_events`` run the way commits are (in a worker thread by default)."""
+        events: dict[str, list[Event]] = await self._run_sync(self.retired_events)
+        return events
+
+    async def retire(self, order_id: str, status: str) -> None:
+        """Mark an order that is over as retired (idempotent); returns once durable."""
+        await self._enqueue(_Pending([], [(order_id, status)]))
+
     async def append(self, *events: Event) -> None:
         """Return once every event is durable; raises JournalClosed if it cannot be."""
-        if not events:
-            return
+        if events:
+            await self._enqueue(_Pending([encode(event) for event in events]))
+
+    async def _enqueue(self, pending: _Pending) -> None:
         if self._closed:
             raise JournalClosed("the journal is closed")
-        pending = _Pending([encode(event) for event in events])
         self._send.send_nowait(pending)
         await pending.done.wait()
         if pending.error is not None:
@@ -148,9 +215,10 @@ class Journal:
 
     async def _commit(self, batch: list[_Pending]) -> None:
         rows = [row for pending in batch for row in pending.rows]
+        retired = [row for pending in batch for row in pending.retired]
         started = time.perf_counter()
         try:
-            await self._run_sync(self._write, rows)
+            await self._run_sync(self._write, rows, retired)
             if self._observe_commit is not None:
                 self._observe_commit(time.perf_counter() - started)
         except Exception as error:
@@ -174,12 +242,15 @@ class Journal:
             if batch:
                 await self._commit(batch)
 
-    def _write(self, rows: list[tuple[str, str, str]]) -> None:
+    def _write(self, rows: list[tuple[str, str, str]], retired: list[tuple[str, str]]) -> None:
         connection = self._connection
         connection.execute("BEGIN")
         try:
             connection.executemany(
                 "INSERT INTO events (order_id, kind, body) VALUES (?, ?, ?)", rows
+            )
+            connection.executemany(
+                "INSERT OR IGNORE INTO retired (order_id, status) VALUES (?, ?)", retired
             )
             connection.execute("COMMIT")
         except BaseException:
@@ -190,4 +261,5 @@ class Journal:
     def close(self) -> None:
         """Close the database (after the writer has stopped)."""
         self._closed = True
+        self._lookup.close()
         self._connection.close()

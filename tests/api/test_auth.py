@@ -97,7 +97,7 @@ async def test_without_keys_on_loopback_everyone_is_admin(tmp_path: Path) -> Non
         assert (await http.post("/v1/sor/halt")).status_code == 200
         async with open_websocket_url(api.ws_url):
             pass
-    [order] = api.engine.orders()
+    [order] = api.engine.live_orders()
     assert order.origin == "api"
 
 
@@ -132,5 +132,5 @@ async def test_a_trader_sees_and_commands_only_its_own_orders(tmp_path: Path) ->
         everything = (await http.get("/v1/sor/requests", headers=headers("viewer"))).json()
         assert {order["id"] for order in everything} == {their_id, "desk-2-order"}
         assert (await http.post(f"/v1/sor/cancel/{their_id}", headers=headers("ops"))).is_success
-    origins = {order.id: order.origin for order in api.engine.orders()}
+    origins = {order.id: order.origin for order in await api.engine.all_orders()}
     assert origins == {their_id: "desk-1", "desk-2-order": "desk-2"}

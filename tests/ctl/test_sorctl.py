@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.conftest import DaemonProcess, running_daemon
+from tests.support.processes import DaemonProcess, running_daemon
 
 COMMAND_LIMIT_SECONDS = 60
 SHORT_TWAP = ["--symbol", "BTC-USD", "--type", "perpetual", "--side", "buy", "--amount", "2"]

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from sor_daemon.sim.service import free_port
-from tests.integration.conftest import (
+from tests.support.processes import (
     running_daemon,
     spawn_daemon,
     stop,

@@ -177,3 +177,68 @@ def test_a_venue_that_rejected_is_skipped_for_the_next_slice_only() -> None:
     assert isinstance(second, list)
     assert [c.exchange for c in second] == ["DERIBIT"]
     assert second[0].quantity == Decimal(8)  # 10 less the 2 DERIBIT filled, all on DERIBIT
+
+
+def test_a_buy_limit_caps_the_price_and_leaves_the_depth_beyond_it() -> None:
+    binance = venue(BINANCE_BTC, asks=[("60000", "1"), ("60001", "2"), ("60003", "9")])
+    deribit = venue(DERIBIT_BTC, asks=[("60000.5", "3"), ("60002", "5")])
+    # the tolerance alone would accept up to 60060: the limit 60001.7 takes only 6 of the 20
+    routing = route_slice(
+        Decimal(10), Side.BUY, [binance, deribit], START, POLICY, limit_price=Decimal("60001.7")
+    )
+    prices = {r.instrument.exchange: r.price for r in routing.routes}
+    quantities = {r.instrument.exchange: r.quantity for r in routing.routes}
+    assert quantities == {"BINANCE": Decimal(3), "DERIBIT": Decimal(3)}
+    assert prices == {"BINANCE": Decimal("60001.7"), "DERIBIT": Decimal("60001.5")}
+    assert routing.beyond_limit is None
+
+
+def test_a_sell_limit_caps_the_price_and_leaves_the_depth_beyond_it() -> None:
+    binance = venue(BINANCE_BTC, bids=[("60000", "1"), ("59999", "2")])
+    deribit = venue(DERIBIT_BTC, bids=[("60000.5", "3"), ("59998", "5")])
+    routing = route_slice(
+        Decimal(10), Side.SELL, [binance, deribit], START, POLICY, limit_price=Decimal("59999.2")
+    )
+    prices = {r.instrument.exchange: r.price for r in routing.routes}
+    quantities = {r.instrument.exchange: r.quantity for r in routing.routes}
+    assert quantities == {"BINANCE": Decimal(1), "DERIBIT": Decimal(3)}
+    assert prices == {"BINANCE": Decimal("59999.2"), "DERIBIT": Decimal("59999.5")}
+
+
+def test_a_limit_looser_than_the_tolerance_changes_nothing() -> None:
+    deribit = venue(DERIBIT_BTC, asks=[("60000", "1"), ("60100", "5")])
+    loose = route_slice(Decimal(3), Side.BUY, [deribit], START, POLICY, limit_price=Decimal(70000))
+    assert loose == route_slice(Decimal(3), Side.BUY, [deribit], START, POLICY)
+    assert [r.price for r in loose.routes] == [Decimal(60060)]
+
+
+def test_a_venue_with_nothing_within_the_limit_is_left_out_and_says_so() -> None:
+    binance = venue(BINANCE_BTC, asks=[("60000", "1")])
+    deribit = venue(DERIBIT_BTC, asks=[("60005", "3")])
+    routing = route_slice(
+        Decimal(2), Side.BUY, [binance, deribit], START, POLICY, limit_price=Decimal(60001)
+    )
+    assert [r.instrument.exchange for r in routing.routes] == ["BINANCE"]
+    assert routing.left_out == (("DERIBIT", "nothing displayed within the limit price 60001"),)
+    assert routing.beyond_limit is None
+
+
+def test_a_limit_that_keeps_every_venue_out_routes_nothing_and_says_why() -> None:
+    binance = venue(BINANCE_BTC, asks=[("60000", "1")])
+    deribit = venue(DERIBIT_BTC, asks=[("60000.5", "3")])
+    stale = venue(KRAKEN_BTC, asks=[("50000", "9")], age=60)
+    routing = route_slice(
+        Decimal(2),
+        Side.BUY,
+        [stale, binance, deribit],
+        START,
+        POLICY,
+        limit_price=Decimal("59999.50"),
+    )
+    assert routing.routes == ()
+    assert routing.beyond_limit == Decimal("59999.50")
+    assert routing.left_out[1:] == (
+        ("BINANCE", "the market is beyond the limit price 59999.5"),
+        ("DERIBIT", "the market is beyond the limit price 59999.5"),
+    )
+    assert routing.left_out[0][0] == "KRAKEN"  # stale: not the limit's doing

@@ -16,6 +16,7 @@ from sor_daemon.engine.feed import Feed
 from sor_daemon.engine.ports import GatewayEvent
 from sor_daemon.engine.runner import Services
 from sor_daemon.engine.settings import TradingSettings
+from sor_daemon.protocol.messages import ParameterChanges
 from sor_daemon.store.halt import HaltFile
 from sor_daemon.store.journal import Journal
 from tests.support.orders import START, TABLE
@@ -104,3 +105,27 @@ async def test_a_halt_survives_a_restart_until_resumed(
         assert restored.status is OrderStatus.COMPLETED
         second_life.cancel_scope.cancel()
     assert not (tmp_path / "halt.json").exists()
+
+
+async def test_a_client_reference_survives_a_restart(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    """A FIX amend's ClOrdID is journaled with the change: after a restart the order is still
+    known by it, and a later cancel's reference follows it in the chain."""
+    path = tmp_path / "journal.sqlite"
+    clock = TrioClock(START)
+    async with trio.open_nursery() as first_life:
+        engine, _ = await first_life.start(run_engine, path, clock)
+        order = await engine.submit(new("10", "10MIN", "1MIN", order_id="d-1"), "fix:DESK1")
+        await engine.change(order.id, ParameterChanges(amount=Decimal(12)), client_ref="g-1")
+        await engine.change(order.id, ParameterChanges(amount=Decimal(11)))
+        first_life.cancel_scope.cancel()
+    assert order.client_ref == "g-1"
+
+    async with trio.open_nursery() as second_life:
+        engine, _ = await second_life.start(run_engine, path, clock)
+        restored = engine.get("d-1")
+        assert (restored.client_ref, restored.amount) == ("g-1", Decimal(11))
+        await engine.cancel(restored.id, client_ref="f-1")
+        assert restored.client_refs == ["g-1", "f-1"]
+        second_life.cancel_scope.cancel()

@@ -1,4 +1,5 @@
-"""The [ems] and [simulator] TLS keys are checked on load, with errors naming the key."""
+"""The [ems], [simulator] and [order_entry] TLS keys are checked on load, with errors naming
+the key."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 import trustme
 
 from sor_daemon.config import ConfigError, config_from_dict
+from sor_daemon.fix.settings import CERTIFICATE_REQUIRED, TLS_PROTOCOLS
 from sor_daemon.sim.settings import SimulatorConfigError, SimulatorSettings
 
 
@@ -61,3 +63,53 @@ def test_simulator_tls_files_go_together(files: dict[str, str], tmp_path: Path) 
         config_from_dict({"simulator": {"tls_cert": files["client"], "tls_key": files["key"]}})
     with pytest.raises(SimulatorConfigError, match="tls_client_ca"):
         SimulatorSettings(data_dir=tmp_path, tls_cert=Path(files["client"]))
+
+
+def order_entry(**keys: object) -> dict[str, object]:
+    return {
+        "order_entry": {
+            "port": 9878,
+            "sessions": [{"sender_comp_id": "SOR", "target_comp_id": "DESK1"}],
+            **keys,
+        }
+    }
+
+
+def test_order_entry_tls_loads_and_becomes_ssl_acceptor_settings(files: dict[str, str]) -> None:
+    config = config_from_dict(
+        order_entry(tls=True, tls_cert=files["client"], tls_key=files["key"], tls_ca=files["ca"])
+    )
+    assert config.order_entry.tls_settings() == {
+        "SSLProtocol": TLS_PROTOCOLS,
+        "ServerCertificateFile": Path(files["client"]),
+        "ServerCertificateKeyFile": Path(files["key"]),
+        "CertificationAuthoritiesFile": Path(files["ca"]),
+        "CertificateVerifyLevel": CERTIFICATE_REQUIRED,
+    }
+    without_ca = config_from_dict(
+        order_entry(tls=True, tls_cert=files["client"], tls_key=files["key"])
+    )
+    assert "CertificateVerifyLevel" not in without_ca.order_entry.tls_settings()
+    assert config_from_dict(order_entry()).order_entry.tls_settings() == {}
+
+
+@pytest.mark.parametrize(
+    ("keys", "named"),
+    [
+        ({"tls": True}, "order_entry.tls_cert"),
+        ({"tls": True, "tls_cert": "client"}, "order_entry.tls_key"),
+        ({"tls": True, "tls_cert": "missing", "tls_key": "key"}, "order_entry.tls_cert"),
+        (
+            {"tls": True, "tls_cert": "client", "tls_key": "key", "tls_ca": "junk"},
+            "order_entry.tls_ca",
+        ),
+        ({"tls": True, "tls_cert": "ca", "tls_key": "key"}, "order_entry.tls_key"),
+        ({"tls_cert": "client", "tls_key": "key"}, "order_entry.tls is false"),
+    ],
+)
+def test_unusable_order_entry_tls_settings_are_refused_naming_the_key(
+    files: dict[str, str], keys: dict[str, object], named: str
+) -> None:
+    resolved = {k: files.get(v, v) if isinstance(v, str) else v for k, v in keys.items()}
+    with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
+        config_from_dict(order_entry(**resolved))

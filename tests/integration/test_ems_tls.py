@@ -1,9 +1,10 @@
 """The EMS session over TLS with client certificates, as CoinAPI's managed cloud runs it.
 
-Certificates are made here with trustme: one CA issues the simulator's server certificate (for
-127.0.0.1 and localhost) and the daemon's client certificate; another CA issues a client
-certificate the simulator must refuse. The first test runs both ends as processes, exactly as
-configured by a user; the other runs ``EmsGateway`` in process against ``serve_simulator``.
+Certificates are made with trustme (``tests.support.pki``): one CA issues the simulator's
+server certificate (for 127.0.0.1 and localhost) and the daemon's client certificate; another
+CA issues a client certificate the simulator must refuse. The first test runs both ends as
+processes, exactly as configured by a user; the other runs ``EmsGateway`` in process against
+``serve_simulator``.
 """
 
 from __future__ import annotations
@@ -12,16 +13,15 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import attrs
 import httpx
 import pytest
 import trio
-import trustme
 
 from sor_daemon.fix.ems import EmsGateway, EmsSettings
 from sor_daemon.sim.service import SimulatorHandle, free_port, serve_simulator
 from sor_daemon.sim.settings import SimulatorSettings
 from tests.integration.feed_client import new_order
+from tests.support.pki import Pki, make_pki
 from tests.support.processes import (
     Simulator,
     remote_config,
@@ -35,40 +35,9 @@ REFUSAL_WAIT_SECONDS = 4
 LOGON_LIMIT_SECONDS = 20
 
 
-@attrs.frozen
-class Pki:
-    """PEM files: the CA both ends trust, the server's and the client's key pairs, and a
-    client key pair from a CA nobody trusts."""
-
-    ca: Path
-    server_cert: Path
-    server_key: Path
-    client_cert: Path
-    client_key: Path
-    stranger_cert: Path
-    stranger_key: Path
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    directory = tmp_path_factory.mktemp("pki")
-    ca, other_ca = trustme.CA(), trustme.CA()
-    server = ca.issue_cert("127.0.0.1", "localhost")
-    client = ca.issue_cert("oms-client.example")
-    stranger = other_ca.issue_cert("oms-client.example")
-    ca.cert_pem.write_to_path(str(directory / "ca.pem"))
-    for name, issued in (("server", server), ("client", client), ("stranger", stranger)):
-        issued.cert_chain_pems[0].write_to_path(str(directory / f"{name}.pem"))
-        issued.private_key_pem.write_to_path(str(directory / f"{name}.key"))
-    return Pki(
-        ca=directory / "ca.pem",
-        server_cert=directory / "server.pem",
-        server_key=directory / "server.key",
-        client_cert=directory / "client.pem",
-        client_key=directory / "client.key",
-        stranger_cert=directory / "stranger.pem",
-        stranger_key=directory / "stranger.key",
-    )
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture

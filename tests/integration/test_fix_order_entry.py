@@ -27,15 +27,19 @@ FINAL_STATUSES = ("2", "3", "4", "8")
 SCHEDULE = {"Duration": "3SEC", "Interval": "1SEC"}
 
 
+def order_entry_on(port: int) -> str:
+    """The config lines that turn order entry on, on ``port``, for the one client."""
+    return (
+        f"[order_entry]\nport = {port}\nreset_on_logon = false\n"
+        f'[[order_entry.sessions]]\nsender_comp_id = "{OURS}"\ntarget_comp_id = "{THEIRS}"\n'
+    )
+
+
 @pytest.fixture(scope="module")
 def entry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DaemonProcess, int]]:
     """A daemon with FIX order entry on for one client, and the port it accepts on."""
     port = free_port("127.0.0.1")
-    options = (
-        f"[order_entry]\nport = {port}\nreset_on_logon = false\n"
-        f'[[order_entry.sessions]]\nsender_comp_id = "{OURS}"\ntarget_comp_id = "{THEIRS}"\n'
-    )
-    with running_daemon(tmp_path_factory.mktemp("daemon"), options) as daemon:
+    with running_daemon(tmp_path_factory.mktemp("daemon"), order_entry_on(port)) as daemon:
         yield daemon, port
 
 
@@ -104,6 +108,13 @@ async def next_for(client: FixClient, *cl_ord_ids: str) -> Fields:
         message = await client.receive()
         if message.get(11) in cl_ord_ids or message[35] == "3":
             return message
+
+
+async def answer_to(client: FixClient, *cl_ord_ids: str) -> Fields:
+    """The next message about ``cl_ord_ids`` that is not a Trade (the order's fills go on)."""
+    while (message := await next_for(client, *cl_ord_ids)).get(150) == "F":
+        pass
+    return message
 
 
 async def next_of_type(client: FixClient, msg_type: str) -> Fields:
@@ -253,7 +264,10 @@ async def test_amend_then_cancel_and_cancel_rejects(
         ({100: "NOWHERE", 167: "perpetual"}, {"Duration": "3SEC", "Interval": "1SEC"}, "NOWHERE"),
         ({167: "perpetual"}, {"Duration": "3SEC", "Interval": "1SEC"}, "ExDestination"),
         ({100: "DERIBIT"}, {"Duration": "3SEC", "Interval": "1SEC", "Colour": "red"}, "Colour"),
-        ({100: "DERIBIT", 167: "perpetual", 40: "2", 44: "1"}, {"Duration": "3SEC"}, "OrdType"),
+        ({100: "DERIBIT", 167: "perpetual", 40: "3"}, SCHEDULE, "OrdType (40) 3"),
+        ({100: "DERIBIT", 167: "perpetual", 44: "60000"}, SCHEDULE, "only for OrdType (40) 2"),
+        ({100: "DERIBIT", 167: "perpetual", 40: "2"}, SCHEDULE, "Price (44) is required"),
+        ({100: "DERIBIT", 167: "perpetual", 40: "2", 44: "0"}, SCHEDULE, "greater than 0"),
         (
             {100: "DERIBIT", 167: "perpetual", 38: "0"},
             {"Duration": "3SEC", "Interval": "1SEC"},
@@ -309,3 +323,119 @@ async def test_a_reconnect_mid_order_is_filled_in_by_resend(
         rest = await until_final(client, order)
     assert any(report.get(43) == "Y" for report in rest), rest
     await check_against_ledger(daemon, [first, *rest])
+
+
+async def best_ask(daemon: DaemonProcess, symbol_id: str = "DERIBIT_PERP_BTC_USD") -> Decimal:
+    """The simulator's current best offer for ``symbol_id``."""
+    async with httpx.AsyncClient() as http:
+        quote = (await http.get(f"{daemon.sim_url}/v1/quotes/{symbol_id}/current")).json()
+    return Decimal(str(quote["ask_price"]))
+
+
+async def test_a_limit_through_the_market_fills_within_it(
+    entry: tuple[DaemonProcess, int], client_dir: Path
+) -> None:
+    daemon, _ = entry
+    order = unique("limit")
+    limit = (await best_ask(daemon) * Decimal("1.005")).quantize(Decimal(1))  # 50 bps through
+    async with session(entry, client_dir) as client:
+        client.send_message(
+            new_order(
+                order,
+                fields={100: "DERIBIT", 167: "perpetual", 40: "2", 44: f"{limit}"},
+                parameters=SCHEDULE,
+            )
+        )
+        with trio.fail_after(30):
+            reports = [await next_for(client, order)]
+            reports += await until_final(client, order)
+    assert reports[-1][39] == "2", reports[-1]
+    assert all((r[40], Decimal(r[44])) == ("2", limit) for r in reports), reports
+    assert all(Decimal(r[31]) <= limit for r in reports if r[150] == "F")
+    await check_against_ledger(daemon, reports)
+    async with httpx.AsyncClient() as http:
+        views = (await http.get(f"{daemon.api_url}/v1/sor/requests")).json()
+    [view] = [view for view in views if view["id"] == order]
+    assert Decimal(str(view["limitPrice"])) == limit
+
+
+async def test_a_limit_far_from_the_market_trades_nothing_and_ends_done_for_day(
+    entry: tuple[DaemonProcess, int], client_dir: Path
+) -> None:
+    daemon, _ = entry
+    order, market, moved = unique("far"), unique("g"), unique("g")
+    far = (await best_ask(daemon) * 2).quantize(Decimal(1))  # a sell twice above the market
+    async with session(entry, client_dir) as client:
+        client.send_message(
+            new_order(
+                order,
+                side="2",
+                fields={100: "DERIBIT", 167: "perpetual", 40: "2", 44: f"{far}"},
+                parameters={"Duration": "5SEC", "Interval": "1SEC"},
+            )
+        )
+        with trio.fail_after(30):
+            accepted = await next_for(client, order)
+            assert (accepted[150], accepted[40], Decimal(accepted[44])) == ("0", "2", far)
+            client.send_message(request("G", market, order, {38: "0.5", 40: "1", 54: "2"}))
+            refused = await next_for(client, market)
+            assert (refused[35], refused[102]) == ("9", "99"), refused
+            assert "take off the limit price" in refused[58]
+            amend = {38: "0.5", 40: "2", 44: f"{far + 1}", 54: "2"}
+            client.send_message(request("G", moved, order, amend))
+            replaced = await next_for(client, order, moved)
+            assert (replaced[150], Decimal(replaced[44])) == ("5", far + 1), replaced
+            rest = await until_final(client, moved)
+    final = rest[-1]
+    assert (final[150], final[39], final[14]) == ("3", "3", "0"), final
+    assert final[58] == "the schedule ended with 0.5 of 0.5 unfilled"
+    assert not [report for report in rest if report[150] == "F"]
+
+
+async def test_health_and_metrics_show_the_client_session(
+    entry: tuple[DaemonProcess, int], client_dir: Path
+) -> None:
+    """The client's session is reported (by its CompID; in the metrics by
+    ``order_entry:<CompID>``), and a client away leaves the daemon ready."""
+    daemon, _ = entry
+    async with httpx.AsyncClient(base_url=daemon.api_url) as http:
+        async with session(entry, client_dir):
+            up = (await http.get("/health")).json()
+            metrics = (await http.get("/metrics")).text
+        with trio.fail_after(10):
+            while (away := await http.get("/health")).json()["order_entry"][THEIRS] == "up":
+                await trio.sleep(0.1)
+    assert up["order_entry"] == {THEIRS: "up"}
+    assert f'sor_fix_session_up{{session="order_entry:{THEIRS}"}} 1.0' in metrics
+    assert f'sor_fix_next_target_seq_num{{session="order_entry:{THEIRS}"}}' in metrics
+    assert away.status_code == 200 and away.json()["order_entry"] == {THEIRS: "down"}
+
+
+async def test_an_amended_order_is_known_by_its_new_cl_ord_id_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    order, amend, cancel = unique("restart"), unique("g"), unique("f")
+    daemon_dir, client_store = tmp_path / "daemon", tmp_path / "client"
+    daemon_dir.mkdir()
+    client_store.mkdir()
+    port = free_port("127.0.0.1")
+    with running_daemon(daemon_dir, order_entry_on(port)) as daemon:
+        async with session((daemon, port), client_store) as client:
+            client.send_message(
+                new_order(
+                    order,
+                    fields={100: "DERIBIT", 167: "perpetual"},
+                    parameters={"Duration": "10MIN", "Interval": "5MIN"},
+                )
+            )
+            assert (await next_for(client, order))[150] == "0"
+            client.send_message(request("G", amend, order, {38: "1", 40: "1"}))
+            replaced = await answer_to(client, order, amend)
+            assert (replaced[35], replaced.get(150)) == ("8", "5"), replaced
+    port = free_port("127.0.0.1")
+    with running_daemon(daemon_dir, order_entry_on(port)) as daemon:
+        async with session((daemon, port), client_store) as client:
+            client.send_message(request("F", cancel, amend))
+            canceled = await answer_to(client, order, amend, cancel)
+    assert (canceled[35], canceled[150], canceled[37]) == ("8", "4", order), canceled
+    assert (canceled[11], canceled[41]) == (cancel, amend)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
@@ -151,11 +151,15 @@ async def open_session(
     dictionary: Path,
     directory: Path,
     reset_on_logon: bool = True,
+    tls: Mapping[str, object] | None = None,
+    logon_seconds: float = WAIT,
 ) -> AsyncIterator[FixClient]:
-    """Log on as ``sender_comp_id``; log out and stop the initiator on the way out.
+    """Log on as ``sender_comp_id`` within ``logon_seconds`` (else ``trio.TooSlowError``); log
+    out and stop the initiator on the way out.
 
     Without ``reset_on_logon`` the sequence numbers live in a FileStore under ``directory``, so
-    a later session from the same directory goes on where this one stopped.
+    a later session from the same directory goes on where this one stopped. With ``tls``
+    (``tls_client_settings``) the initiator is quickfix's ``SSLSocketInitiator``.
     """
     token = trio.lowlevel.current_trio_token()
     sender, receiver = trio.open_memory_channel[tuple[str, Fields]](math.inf)
@@ -188,6 +192,7 @@ async def open_session(
                 f"ResetOnDisconnect={reset}",
                 f"FileLogPath={directory / 'log'}",
                 f"FileStorePath={directory / 'store'}",
+                *(f"{key}={value}" for key, value in (tls or {}).items()),
                 "",
                 "[SESSION]",
                 "BeginString=FIX.4.4",
@@ -203,10 +208,11 @@ async def open_session(
     settings = fix.SessionSettings(str(settings_path))
     store_factory = fix.MemoryStoreFactory() if reset_on_logon else fix.FileStoreFactory(settings)
     log_factory = fix.FileLogFactory(settings)
-    initiator = fix.SocketInitiator(application, store_factory, settings, log_factory)
+    initiator_class = fix.SSLSocketInitiator if tls else fix.SocketInitiator
+    initiator = initiator_class(application, store_factory, settings, log_factory)
     await trio.to_thread.run_sync(initiator.start)
     try:
-        with trio.fail_after(WAIT):
+        with trio.fail_after(logon_seconds):
             while (await receiver.receive())[0] != "logon":
                 pass
         yield FixClient(session_id, receiver)

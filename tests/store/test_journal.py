@@ -3,12 +3,14 @@ schemas are handled."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 import trio
 
@@ -24,6 +26,7 @@ from sor_daemon.domain.events import (
 from sor_daemon.domain.values import ChildStatus, OrderStatus
 from sor_daemon.protocol.messages import Side
 from sor_daemon.store.journal import SCHEMA_VERSION, Journal, open_database
+from sor_daemon.store.records import decode, encode
 from tests.support.orders import START, params
 
 
@@ -55,7 +58,7 @@ def life_of_an_order(order_id: str = "o-1") -> list[Event]:
             later,
         ),
         SliceSkipped(order_id, 1, "nothing to trade", later),
-        ParametersChanged(order_id, params(amount="3", interval="2SEC"), 2, later),
+        ParametersChanged(order_id, params(amount="3", interval="2SEC"), 2, later, "amend-1"),
         StatusChanged(order_id, OrderStatus.CANCELLED, "User requested cancel", later),
     ]
 
@@ -132,3 +135,12 @@ def test_a_journal_from_a_newer_daemon_is_refused(tmp_path: Path) -> None:
         connection.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
     with pytest.raises(RuntimeError, match="newer sor-daemon"):
         open_database(path)
+
+
+def test_rows_written_before_client_references_still_read() -> None:
+    """A row without ``client_ref`` (journals of earlier versions) reads as one without."""
+    for event in life_of_an_order()[-2:]:
+        _, kind, body = encode(event)
+        old = json.loads(body)
+        old.pop("client_ref")
+        assert decode(kind, json.dumps(old)) == attrs.evolve(event, client_ref=None)

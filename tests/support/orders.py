@@ -47,12 +47,15 @@ def new_order(
     exchanges: tuple[str, ...] = ("DERIBIT",),
     algorithm: str = "TWAP",
     safety_threshold: str | None = None,
+    limit_price: str | None = None,
     **kwargs: str,
 ) -> SmartOrder:
     """A freshly accepted order (TWAP unless told) starting at START."""
     parameters = params(**kwargs)  # type: ignore[arg-type]
     if safety_threshold is not None:
         parameters = attrs.evolve(parameters, safety_threshold=Decimal(safety_threshold))
+    if limit_price is not None:
+        parameters = attrs.evolve(parameters, limit_price=Decimal(limit_price))
     return SmartOrder.accept(OrderAccepted(order_id, algorithm, exchanges, parameters, START))
 
 

@@ -103,6 +103,11 @@ class StaticMarket:
         self.watched: Counter[str] = Counter()
         self.frozen_at: datetime | None = None
 
+    def quote(self, bid: str, ask: str) -> None:
+        """Move the market: every venue's book shows this bid and ask from now on."""
+        self._bid = Decimal(bid)
+        self._ask = Decimal(ask)
+
     def watch(self, symbol_ids: Iterable[str]) -> None:
         self.watched.update(symbol_ids)
 

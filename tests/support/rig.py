@@ -8,7 +8,6 @@ from collections.abc import Callable
 import attrs
 import trio
 
-from sor_daemon.domain.events import OrderAccepted
 from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.engine.engine import Engine
 from sor_daemon.engine.feed import Feed
@@ -41,7 +40,9 @@ def new(
     order_id: str = "day-1",
     algorithm: str = "TWAP",
     exchanges: tuple[str, ...] = ("DERIBIT",),
+    limit_price: str | None = None,
 ) -> NewSmartOrder:
+    limit = {} if limit_price is None else {"limit_price": limit_price}
     message = parse_ws_message(
         json.dumps(
             {
@@ -56,6 +57,7 @@ def new(
                     "amount": amount,
                     "duration": duration,
                     "interval": interval,
+                    **limit,
                 },
             }
         )
@@ -70,14 +72,5 @@ async def wait_until_over(order: SmartOrder) -> None:
 
 
 def replayed(journal: Journal, order_id: str) -> SmartOrder:
-    order = None
-    for event in journal.replay():
-        if event.order_id != order_id:
-            continue
-        if isinstance(event, OrderAccepted):
-            order = SmartOrder.accept(event)
-        else:
-            assert order is not None
-            order.apply(event)
-    assert order is not None
-    return order
+    """The order as its journaled events rebuild it."""
+    return SmartOrder.replay(journal.events_of(order_id))
