@@ -104,6 +104,12 @@ class Engine:
         counts.update(self._retired)
         return counts
 
+    def with_client_ref(self, client_ref: str) -> list[str]:
+        """The ids of the orders whose current client reference is ``client_ref``, newest first:
+        live ones, then retired ones."""
+        live = [order.id for order in self._orders.values() if order.client_ref == client_ref]
+        return [*reversed(live), *self.services.journal.retired_with_client_ref(client_ref)]
+
     def get(self, order_id: str) -> SmartOrder:
         """One smart order, read back from the journal if it is retired; raises ProtocolError
         ORDER_ID_NOT_FOUND if there is none."""
@@ -253,7 +259,8 @@ class Engine:
         if not _is_over(order):
             return
         try:
-            await self.services.journal.retire(order.id, order.status.value)
+            last_ref = order.client_refs[-1] if order.client_refs else None
+            await self.services.journal.retire(order.id, order.status.value, last_ref)
         except JournalClosed:
             return
         if self._orders.pop(order.id, None) is not None:

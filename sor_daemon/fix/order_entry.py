@@ -284,16 +284,12 @@ class OrderEntry:
             self._cancel_reject(request, order, reason, error.message)
 
     def _find(self, peer: Peer, orig_cl_ord_id: str, order_id: str | None) -> SmartOrder | None:
-        """The order of ``peer`` that OrderID (37) names; else the live one whose current
-        ClOrdID (its journaled ``client_ref``) is OrigClOrdID (41), the newest if several; else
-        the one whose first ClOrdID (its id) that is. A finished order may be retired from
-        memory: it is found by 37 or its first ClOrdID (and is then too late to change)."""
-        current = (
-            order.id
-            for order in reversed(list(self._engine.live_orders()))
-            if order.origin == peer.origin and order.client_ref == orig_cl_ord_id
-        )
-        for candidate in (order_id, next(current, None), orig_cl_ord_id):
+        """The order of ``peer`` that OrderID (37) names; else the one whose current ClOrdID
+        (its journaled ``client_ref``) is OrigClOrdID (41), the newest if several; else the one
+        whose first ClOrdID (its id) that is. Retired orders are found too (and are then too
+        late to change)."""
+        candidates = [order_id, *self._engine.with_client_ref(orig_cl_ord_id), orig_cl_ord_id]
+        for candidate in candidates:
             if candidate is None:
                 continue
             try:

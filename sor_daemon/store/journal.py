@@ -47,8 +47,10 @@ _MIGRATIONS: dict[int, Sequence[str]] = {
     2: (
         """CREATE TABLE retired (
                order_id TEXT PRIMARY KEY,
-               status TEXT NOT NULL
-           ) WITHOUT ROWID""",
+               status TEXT NOT NULL,
+               client_ref TEXT
+           )""",
+        "CREATE INDEX retired_by_client_ref ON retired (client_ref)",
     ),
 }
 _LIVE_EVENTS = (
@@ -69,7 +71,7 @@ class JournalClosed(RuntimeError):
 @attrs.define
 class _Pending:
     rows: list[tuple[str, str, str]]
-    retired: list[tuple[str, str]] = attrs.Factory(list)
+    retired: list[tuple[str, str, str | None]] = attrs.Factory(list)
     done: trio.Event = attrs.Factory(trio.Event)
     error: BaseException | None = None
 
@@ -180,9 +182,18 @@ class Journal:
         events: dict[str, list[Event]] = await self._run_sync(self.retired_events)
         return events
 
-    async def retire(self, order_id: str, status: str) -> None:
-        """Mark an order that is over as retired (idempotent); returns once durable."""
-        await self._enqueue(_Pending([], [(order_id, status)]))
+    def retired_with_client_ref(self, client_ref: str) -> list[str]:
+        """The retired orders whose last client reference (a FIX ClOrdID) is ``client_ref``,
+        newest first (an indexed read, Trio thread)."""
+        rows = self._lookup.execute(
+            "SELECT order_id FROM retired WHERE client_ref = ? ORDER BY rowid DESC", (client_ref,)
+        )
+        return [order_id for (order_id,) in rows]
+
+    async def retire(self, order_id: str, status: str, client_ref: str | None = None) -> None:
+        """Mark an order that is over as retired, with its last client reference (idempotent);
+        returns once durable."""
+        await self._enqueue(_Pending([], [(order_id, status, client_ref)]))
 
     async def append(self, *events: Event) -> None:
         """Return once every event is durable; raises JournalClosed if it cannot be."""
@@ -242,7 +253,9 @@ class Journal:
             if batch:
                 await self._commit(batch)
 
-    def _write(self, rows: list[tuple[str, str, str]], retired: list[tuple[str, str]]) -> None:
+    def _write(
+        self, rows: list[tuple[str, str, str]], retired: list[tuple[str, str, str | None]]
+    ) -> None:
         connection = self._connection
         connection.execute("BEGIN")
         try:
@@ -250,7 +263,8 @@ class Journal:
                 "INSERT INTO events (order_id, kind, body) VALUES (?, ?, ?)", rows
             )
             connection.executemany(
-                "INSERT OR IGNORE INTO retired (order_id, status) VALUES (?, ?)", retired
+                "INSERT OR IGNORE INTO retired (order_id, status, client_ref) VALUES (?, ?, ?)",
+                retired,
             )
             connection.execute("COMMIT")
         except BaseException:

@@ -14,6 +14,7 @@ import trio.testing
 from sor_daemon.domain.values import OrderStatus
 from sor_daemon.engine.clock import TrioClock
 from sor_daemon.protocol.errors import ProtocolError
+from sor_daemon.protocol.messages import ParameterChanges
 from sor_daemon.store.journal import Journal
 from tests.engine.test_engine_restart import run_engine
 from tests.support.orders import START
@@ -86,3 +87,17 @@ async def test_recovery_replays_only_live_orders_and_retires_what_was_left_over(
     replayed = Journal(path)
     assert {event.order_id for event in replayed.replay_live()} == {"running"}
     replayed.close()
+
+
+async def test_a_retired_order_is_still_found_by_its_last_client_reference(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    order = await rig.engine.submit(new("1", "4MIN", "1MIN", order_id="d-1"), "fix:DESK1")
+    await rig.engine.change(order.id, ParameterChanges(amount=Decimal(2)), client_ref="g-1")
+    await rig.engine.cancel(order.id, client_ref="f-1")
+    await trio.sleep(1)
+
+    assert await retired_ids(rig.journal) == {"d-1"}
+    assert rig.engine.with_client_ref("f-1") == ["d-1"]
+    assert rig.engine.with_client_ref("g-1") == []
+    assert rig.engine.get("d-1").client_refs == ["g-1", "f-1"]
