@@ -2,10 +2,16 @@
 
 quickfix calls back on its own C++ threads, with borrowed ``Message`` and ``SessionID`` objects
 that die when the callback returns, and kills the process if a Python exception escapes most
-callbacks. So each callback turns what it needs into an immutable value right there, hands it to
-Trio with ``run_sync_soon`` into an unbounded channel (never waiting on the Trio thread: quickfix
-holds its session lock around these calls, and a Trio task may be waiting for that lock inside
-``sendToTarget``), and logs any exception instead of letting it escape.
+callbacks. So an application message is copied out as its raw text right there and handed to
+Trio with ``run_sync_soon`` (never waiting on the Trio thread: quickfix holds its session lock
+around these calls, and a Trio task may be waiting for that lock inside ``sendToTarget``); any
+exception is logged instead of escaping.
+
+The message is parsed and translated on the Trio thread, not in the callback. Every quickfix
+call gives up Python's GIL and takes it back, and a thread taking the GIL back from a busy Trio
+thread waits up to the interpreter's switch interval: a callback reading twenty fields could
+wait twenty times. Under load that starved the reading thread until the peer's writes blocked
+and the session stalled (the fill-latency benchmark found it). Copying the text is one call.
 
 ``running_initiator`` starts and stops a quickfix initiator around the Trio code that reads it.
 """
@@ -14,6 +20,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 
 import quickfix as fix
 import structlog
@@ -32,7 +40,8 @@ class TrioBridge(fix.Application):
     """Forwards logon, logout and translated application messages to a Trio channel.
 
     ``translate`` turns an inbound application message into a value for Trio (or None to drop
-    it); it runs on quickfix's thread and must not keep the message.
+    it); it runs on the Trio thread, on the message parsed again with ``dictionary`` (the
+    session's data dictionary, for its repeating groups), and must not keep the message.
     """
 
     def __init__(
@@ -43,8 +52,10 @@ class TrioBridge(fix.Application):
         translate: Callable[[fix.Message], object | None],
         on_logon: Callable[[], object],
         on_logout: Callable[[], object],
+        dictionary: Path,
     ) -> None:
         super().__init__()
+        self._dictionary = fix.DataDictionary(str(dictionary))
         self._name = name
         self._token = token
         self._channel = channel
@@ -54,8 +65,13 @@ class TrioBridge(fix.Application):
 
     def _deliver(self, value: object) -> None:
         """Queue ``value`` for Trio; safe from any thread, never raises."""
+        self._call_soon(self._send_nowait, value)
+
+    def _call_soon(self, function: Callable[[Any], None], argument: object) -> None:
+        """Run ``function(argument)`` on the Trio thread soon; safe from any thread, never
+        raises."""
         try:
-            self._token.run_sync_soon(self._send_nowait, value)
+            self._token.run_sync_soon(function, argument)
         except trio.RunFinishedError:
             log.warning("FIX event after the Trio run ended", session=self._name)
         except Exception:
@@ -88,13 +104,13 @@ class TrioBridge(fix.Application):
         except Exception:
             log.exception("onLogout failed", session=self._name)
 
-    def _trace(self, direction: str, message: fix.Message) -> None:
+    def _trace(self, direction: str, message: fix.Message | str) -> None:
         """Log a message at debug level (credentials redacted by the log); never raises."""
         if not debug_enabled():
             return
         try:
-            text = message.toString().replace("\x01", "|")
-            log.debug("FIX message", session=self._name, direction=direction, fix=text)
+            text = message if isinstance(message, str) else message.toString()
+            log.debug("FIX message", session=self._name, direction=direction, fix=_shown(text))
         except Exception:
             log.exception("FIX message could not be logged", session=self._name)
 
@@ -121,19 +137,26 @@ class TrioBridge(fix.Application):
             raise fix.DoNotSend()
 
     def fromApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
-        """Translate an application message and hand it to Trio."""
-        self._trace("in", message)
+        """Hand an application message's text to Trio, to be translated there."""
         try:
-            value = self._translate(message)
+            text = message.toString()
+        except Exception:
+            log.exception("inbound FIX message could not be copied", session=self._name)
+            return
+        self._call_soon(self._translate_and_send, text)
+
+    def _translate_and_send(self, text: str) -> None:
+        """On the Trio thread: parse and translate a message, and queue what it means."""
+        self._trace("in", text)
+        try:
+            value = self._translate(fix.Message(text, self._dictionary, False))
         except Exception:
             log.exception(
-                "inbound FIX message could not be read",
-                session=self._name,
-                message=message.toString().replace("\x01", "|"),
+                "inbound FIX message could not be read", session=self._name, message=_shown(text)
             )
             return
         if value is not None:
-            self._deliver(value)
+            self._send_nowait(value)
 
 
 @asynccontextmanager
@@ -159,6 +182,11 @@ async def running_initiator(
             await trio.to_thread.run_sync(initiator.stop)
         del initiator
         log.info("FIX session stopped", session=name)
+
+
+def _shown(text: str) -> str:
+    """A FIX message as text a person can read: fields split by ``|``."""
+    return text.replace("\x01", "|")
 
 
 def sequence_numbers(session_id: fix.SessionID) -> tuple[int, int] | None:

@@ -114,6 +114,7 @@ class EmsGateway:
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Start the initiator, forward its news until cancelled, then log out and stop it."""
         raw_send, raw_receive = trio.open_memory_channel[object](float("inf"))
+        dictionary = write_ems_dictionary(self._data_dir)
         bridge = TrioBridge(
             "ems",
             trio.lowlevel.current_trio_token(),
@@ -121,8 +122,8 @@ class EmsGateway:
             translate=execution_report,
             on_logon=SessionUp,
             on_logout=SessionDown,
+            dictionary=dictionary,
         )
-        dictionary = write_ems_dictionary(self._data_dir)
         settings = initiator_settings(
             self._data_dir,
             dictionary,

@@ -169,6 +169,7 @@ class MarketDataSession:
             translate=market_data_message,
             on_logon=FeedUp,
             on_logout=FeedDown,
+            dictionary=standard_fix44_path(),
         )
         settings = initiator_settings(
             self._data_dir,

@@ -143,6 +143,7 @@ class OrderEntry:
         """Accept sessions and serve requests until ``shutdown_trigger`` returns (or until
         cancelled); then log the clients out and stop the acceptor."""
         raw_send, raw_receive = trio.open_memory_channel[object](float("inf"))
+        dictionary = write_order_entry_dictionary(self._data_dir)
         bridge = TrioBridge(
             "order_entry",
             trio.lowlevel.current_trio_token(),
@@ -150,8 +151,8 @@ class OrderEntry:
             translate=read_request,
             on_logon=lambda: None,
             on_logout=lambda: None,
+            dictionary=dictionary,
         )
-        dictionary = write_order_entry_dictionary(self._data_dir)
         defaults = common_defaults(
             self._data_dir, dictionary, reset_on_logon=self.settings.reset_on_logon
         )

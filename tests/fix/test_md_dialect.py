@@ -214,6 +214,7 @@ async def test_the_bridge_hands_values_to_trio_and_drops_malformed_messages() ->
         translate=market_data_message,
         on_logon=object,
         on_logout=object,
+        dictionary=standard_fix44_path(),
     )
     session = fix.SessionID("FIX.4.4", "KEY", "COINAPI_V2")
 
