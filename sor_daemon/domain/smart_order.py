@@ -135,6 +135,9 @@ class SmartOrder:
     samples: list[MarketSampled] = attrs.Factory(list)
     filled: Decimal = ZERO
     next_slice: int = 0
+    _open: dict[str, ChildOrder] = attrs.field(factory=dict, init=False, eq=False, repr=False)
+    """The children the venue may still fill, kept as events apply, so that the questions asked
+    every slice cost in proportion to the open children, not to every child ever sent."""
     client_refs: list[str] = attrs.Factory(list)
 
     @classmethod
@@ -178,7 +181,7 @@ class SmartOrder:
     @property
     def in_flight(self) -> Decimal:
         """What open children could still fill."""
-        return sum((child.leaves for child in self.children.values()), ZERO)
+        return sum((child.leaves for child in self._open.values()), ZERO)
 
     @property
     def unplanned(self) -> Decimal:
@@ -188,7 +191,7 @@ class SmartOrder:
     @property
     def open_children(self) -> list[ChildOrder]:
         """Children the venue may still fill."""
-        return [child for child in self.children.values() if child.open]
+        return list(self._open.values())
 
     def next_due(self) -> datetime | None:
         """When the next slice is due, or None when no more slices will be traded."""
@@ -336,14 +339,15 @@ class SmartOrder:
 
         When every listed venue rejected, none is skipped: the reject limit decides then.
         """
-        if not self.children:
-            return frozenset()
-        latest = max(child.slice_index for child in self.children.values())
-        rejected = frozenset(
-            child.exchange
-            for child in self.children.values()
-            if child.slice_index == latest and child.status is ChildStatus.REJECTED
-        )
+        latest: int | None = None
+        found: set[str] = set()
+        for child in reversed(self.children.values()):  # planned slice by slice, in order
+            if latest is not None and child.slice_index != latest:
+                break
+            latest = child.slice_index
+            if child.status is ChildStatus.REJECTED:
+                found.add(child.exchange)
+        rejected = frozenset(found)
         if rejected >= {venue.exchange for venue in venues}:
             return frozenset()
         return rejected
@@ -517,7 +521,7 @@ class SmartOrder:
         return handler(self, event)
 
     def _apply_planned(self, event: ChildPlanned) -> None:
-        self.children[event.child_id] = ChildOrder(
+        child = self.children[event.child_id] = ChildOrder(
             id=event.child_id,
             slice_index=event.slice_index,
             exchange=event.exchange,
@@ -528,6 +532,8 @@ class SmartOrder:
             price=event.price,
             planned_at=event.at,
         )
+        if child.open:
+            self._open[child.id] = child
         self.next_slice = max(self.next_slice, event.slice_index + 1)
 
     def _apply_skipped(self, event: SliceSkipped) -> None:
@@ -560,6 +566,10 @@ class SmartOrder:
             self.filled += grown
         child.status = event.status
         child.text = event.text or child.text
+        if child.open:
+            self._open[child.id] = child
+        else:
+            self._open.pop(child.id, None)
         return fill
 
     def _apply_status(self, event: StatusChanged) -> None:

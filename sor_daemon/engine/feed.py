@@ -64,6 +64,14 @@ class Feed:
         self._subscribers.add(subscription)
         return subscription
 
+    def wants(self, origin: str | None) -> bool:
+        """True when some subscriber would receive a message about ``origin``'s orders: when
+        none would, the message need not be encoded at all."""
+        return any(
+            origin is None or subscription.origin in (None, origin)
+            for subscription in self._subscribers
+        )
+
     def publish(self, text: str, origin: str | None = None) -> None:
         """Offer one encoded message to every subscriber that wants it: ``origin`` is the origin
         of the order it is about (None: for everyone)."""

@@ -444,9 +444,6 @@ class OrderRunner:
 
     def _announce(self, event: Event, fill: Fill | None) -> None:
         self._observe(event, fill)
-        feed = self._services.feed
-        if isinstance(event, ChildPlanned):
-            feed.publish(trade_request(event), self.order.origin)
         if fill is not None:
             self._log.info(
                 "fill booked",
@@ -455,14 +452,24 @@ class OrderRunner:
                 quantity=str(fill.quantity),
                 price=str(fill.price),
             )
-            feed.publish(trade_fill(fill), self.order.origin)
         if isinstance(event, StatusChanged):
             quality = {}
             if event.status.terminal:
                 quality = {k: _plain(v) for k, v in attrs.asdict(self.order.quality()).items()}
             self._log.info("status", status=event.status.value, info=event.info, **quality)
+        self._publish(event, fill)
+
+    def _publish(self, event: Event, fill: Fill | None) -> None:
+        """Put the event on the feed, encoded only when a subscriber will receive it."""
+        feed, origin = self._services.feed, self.order.origin
+        if not feed.wants(origin):
+            return
+        if isinstance(event, ChildPlanned):
+            feed.publish(trade_request(event), origin)
+        if fill is not None:
+            feed.publish(trade_fill(fill), origin)
         if isinstance(event, StatusChanged | ParametersChanged):
-            feed.publish(status_change(self.order), self.order.origin)
+            feed.publish(status_change(self.order), origin)
 
     def _observe(self, event: Event, fill: Fill | None) -> None:
         """Tell every observer; one that fails is logged, and the order trades on."""

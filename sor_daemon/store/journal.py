@@ -8,8 +8,8 @@ returned survives a crash of the process or the machine; a torn, uncommitted tai
 by SQLite on the next open.
 
 A smart order that is over (terminal, no child order left open) is *retired*: a row in the
-``retired`` table, written through the same writer. Recovery replays only orders that are not
-retired, and the engine keeps no retired order in memory: one is read back from SQLite when it is
+``retired`` table and out of the ``live`` one, written through the same writer. Recovery replays
+only the orders listed live (reading their events by index, never scanning the history), and the engine keeps no retired order in memory: one is read back from SQLite when it is
 asked for. So memory and start-up time follow the orders that are live, not the whole history.
 """
 
@@ -51,12 +51,15 @@ _MIGRATIONS: dict[int, Sequence[str]] = {
                client_ref TEXT
            )""",
         "CREATE INDEX retired_by_client_ref ON retired (client_ref)",
+        "CREATE TABLE live (order_id TEXT PRIMARY KEY)",
+        "INSERT INTO live SELECT DISTINCT order_id FROM events",
     ),
 }
 _LIVE_EVENTS = (
-    "SELECT kind, body FROM events WHERE order_id NOT IN (SELECT order_id FROM retired) "
-    "ORDER BY seq"
+    "SELECT e.kind, e.body FROM live JOIN events AS e ON e.order_id = live.order_id "
+    "ORDER BY e.seq"
 )
+_ACCEPTED = "OrderAccepted"
 _RETIRED_EVENTS = (
     "SELECT order_id, kind, body FROM events WHERE order_id IN (SELECT order_id FROM retired) "
     "ORDER BY seq"
@@ -263,8 +266,15 @@ class Journal:
                 "INSERT INTO events (order_id, kind, body) VALUES (?, ?, ?)", rows
             )
             connection.executemany(
+                "INSERT INTO live (order_id) VALUES (?)",
+                [(order_id,) for order_id, kind, _ in rows if kind == _ACCEPTED],
+            )
+            connection.executemany(
                 "INSERT OR IGNORE INTO retired (order_id, status, client_ref) VALUES (?, ?, ?)",
                 retired,
+            )
+            connection.executemany(
+                "DELETE FROM live WHERE order_id = ?", [(order_id,) for order_id, *_ in retired]
             )
             connection.execute("COMMIT")
         except BaseException:

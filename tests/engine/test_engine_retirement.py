@@ -73,8 +73,8 @@ async def test_recovery_replays_only_live_orders_and_retires_what_was_left_over(
         await trio.sleep(1)
         first_life.cancel_scope.cancel()
 
-    with sqlite3.connect(path) as database:  # as a journal from before retirement would be
-        database.execute("DELETE FROM retired")
+    database = sqlite3.connect(path, isolation_level=None)  # back to the first schema
+    database.executescript("DROP TABLE retired; DROP TABLE live; PRAGMA user_version=1;")
     database.close()
 
     async with trio.open_nursery() as second_life:

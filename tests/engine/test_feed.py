@@ -1,0 +1,37 @@
+"""The feed: one encoded message to every subscriber that wants it, and none encoded for
+nobody."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+
+from sor_daemon.engine.feed import Feed
+
+
+def test_a_message_goes_to_everyone_and_the_traders_own_orders_only_to_that_trader() -> None:
+    feed = Feed()
+    assert not feed.wants("desk-1") and not feed.wants(None)
+    with feed.subscribe("desk-1") as desk_1, feed.subscribe("desk-2") as desk_2:
+        assert feed.wants("desk-1") and feed.wants(None) and not feed.wants("desk-3")
+        feed.publish("for desk-1", "desk-1")
+        feed.publish("for everyone")
+        assert desk_1.messages.receive_nowait() == "for desk-1"
+        assert desk_1.messages.receive_nowait() == "for everyone"
+        assert desk_2.messages.receive_nowait() == "for everyone"
+        with feed.subscribe() as viewer:
+            assert feed.wants("desk-3")
+            feed.publish("for desk-3", "desk-3")
+            assert viewer.messages.receive_nowait() == "for desk-3"
+    assert not feed.wants(None)
+
+
+def test_a_subscriber_that_falls_behind_is_cut_off() -> None:
+    feed = Feed(queue_size=1)
+    with feed.subscribe() as slow:
+        feed.publish("one")
+        feed.publish("two")
+        assert slow.dropped and feed.dropped == 1 and feed.subscribers == 0
+        assert slow.messages.receive_nowait() == "one"
+        with pytest.raises(trio.EndOfChannel):
+            slow.messages.receive_nowait()
