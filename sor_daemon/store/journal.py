@@ -9,8 +9,9 @@ by SQLite on the next open.
 
 A smart order that is over (terminal, no child order left open) is *retired*: a row in the
 ``retired`` table and out of the ``live`` one, written through the same writer. Recovery replays
-only the orders listed live (reading their events by index, never scanning the history), and the engine keeps no retired order in memory: one is read back from SQLite when it is
-asked for. So memory and start-up time follow the orders that are live, not the whole history.
+only the orders listed live (reading their events by index, never scanning the history), and
+the engine keeps no retired order in memory: one is read back from SQLite when it is asked for.
+So memory and start-up time follow the orders that are live, not the whole history.
 """
 
 from __future__ import annotations
@@ -56,8 +57,7 @@ _MIGRATIONS: dict[int, Sequence[str]] = {
     ),
 }
 _LIVE_EVENTS = (
-    "SELECT e.kind, e.body FROM live JOIN events AS e ON e.order_id = live.order_id "
-    "ORDER BY e.seq"
+    "SELECT e.kind, e.body FROM live JOIN events AS e ON e.order_id = live.order_id ORDER BY e.seq"
 )
 _ACCEPTED = "OrderAccepted"
 _RETIRED_EVENTS = (
