@@ -1,0 +1,331 @@
+"""WebSocket feed subscribers for the benchmarks, and the raw trio-websocket broadcast baseline.
+
+Subscribers run in processes of their own (``python -m bench.feed subscribe``), so that what the
+benchmark process does cannot delay their clocks. They only timestamp and count: each process
+keeps every distinct message text once, and per subscriber the index of each message it received
+with the wall-clock time (``time.time()``) at which ``get_message`` returned it. Everything is
+decoded after the run, once per distinct message. On ``stop`` (a line on stdin) a process writes
+what it saw to a pickle file, which ``SubscriberGroup.collect`` merges into one ``Reception``.
+
+The baseline is a raw trio-websocket server (``python -m bench.feed broadcast``) with the feed's
+shape and nothing else: one bounded queue and one writer task per subscriber, a publisher that
+offers every message to every queue (cutting off a subscriber whose queue is full) at a steady
+rate. Each message carries the moment it was published (``SentAt``) and is padded to the size of
+the daemon's messages, so the same subscribers measure both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import pickle
+import subprocess
+import sys
+import time
+from array import array
+from collections.abc import Iterator
+from pathlib import Path
+
+import attrs
+import trio
+from trio_websocket import (
+    ConnectionClosed,
+    WebSocketConnection,
+    WebSocketRequest,
+    connect_websocket_url,
+    serve_websocket,
+)
+
+from bench.harness import BenchmarkFailed
+
+QUEUE_SIZE = 4096
+"""Messages a broadcast subscriber may fall behind before it is cut off: the daemon's default
+``[api] feed_queue_size``."""
+START_LIMIT_SECONDS = 60
+STOP_LIMIT_SECONDS = 120
+CLOSE_TOO_SLOW = 1008
+
+
+@attrs.frozen
+class Arrivals:
+    """What one subscriber received: message indices into ``Reception.texts`` and their times."""
+
+    indices: array
+    times: array
+    closed: str | None
+    """Why the server closed the connection before the end (``1008 too slow``), or None."""
+
+
+@attrs.frozen
+class Reception:
+    """What every subscriber received; ``texts`` holds each distinct message once."""
+
+    texts: list[str]
+    subscribers: list[Arrivals]
+
+    def missed(self) -> list[int]:
+        """Per subscriber, how many of the distinct messages (those any subscriber received)
+        it did not receive."""
+        return [len(self.texts) - len(set(arrivals.indices)) for arrivals in self.subscribers]
+
+    def disordered(self) -> int:
+        """How many subscribers received a sequence (order, repeats) that is not the start of
+        the longest one: the feed sends every subscriber the same messages in the same order."""
+        reference = max(self.subscribers, key=lambda arrivals: len(arrivals.indices)).indices
+        return sum(
+            1
+            for arrivals in self.subscribers
+            if arrivals.indices != reference[: len(arrivals.indices)]
+        )
+
+    def first_receipts(self) -> list[float]:
+        """The earliest receipt of each distinct message across every subscriber."""
+        first = [float("inf")] * len(self.texts)
+        for arrivals in self.subscribers:
+            for index, at in zip(arrivals.indices, arrivals.times, strict=True):
+                if at < first[index]:
+                    first[index] = at
+        return first
+
+    def spreads(self, start: float, end: float) -> list[float]:
+        """For every receipt of a message first received between ``start`` and ``end``, how
+        long after that first receipt it came: what serving the other subscribers cost it."""
+        first = self.first_receipts()
+        return [
+            at - first[index]
+            for arrivals in self.subscribers
+            for index, at in zip(arrivals.indices, arrivals.times, strict=True)
+            if start <= first[index] < end
+        ]
+
+    def latencies(self, produced: dict[int, float]) -> list[float]:
+        """Receipt time less ``produced[index]`` for every receipt of a message in ``produced``."""
+        return [
+            at - produced[index]
+            for arrivals in self.subscribers
+            for index, at in zip(arrivals.indices, arrivals.times, strict=True)
+            if index in produced
+        ]
+
+
+class SubscriberGroup:
+    """Subscriber processes connected to one WebSocket URL, until ``collect``."""
+
+    def __init__(self, processes: list[tuple[subprocess.Popen[str], Path]]) -> None:
+        self._processes = processes
+
+    def collect(self) -> Reception:
+        """Stop every subscriber and merge what they received."""
+        for process, _ in self._processes:
+            assert process.stdin is not None
+            process.stdin.write("stop\n")
+            process.stdin.close()
+        texts: dict[str, int] = {}
+        subscribers: list[Arrivals] = []
+        for process, out in self._processes:
+            if process.wait(timeout=STOP_LIMIT_SECONDS) != 0 or not out.exists():
+                raise BenchmarkFailed(f"a subscriber process failed ({process.returncode})")
+            seen = pickle.loads(out.read_bytes())
+            local = [texts.setdefault(text, len(texts)) for text in seen["texts"]]
+            for indices, times, closed in seen["subscribers"]:
+                merged = array("l", (local[index] for index in indices))
+                subscribers.append(Arrivals(merged, times, closed))
+        return Reception(list(texts), subscribers)
+
+
+@contextlib.contextmanager
+def subscribers(
+    url: str, count: int, workdir: Path, *, processes: int = 1
+) -> Iterator[SubscriberGroup]:
+    """``count`` WebSocket subscribers to ``url`` over ``processes`` processes, every one
+    connected when the block starts; killed on the way out if ``collect`` did not stop them."""
+    started: list[tuple[subprocess.Popen[str], Path]] = []
+    try:
+        for number, share in enumerate(_shares(count, processes)):
+            out = workdir / f"subscribers-{number}.pickle"
+            command = [sys.executable, "-m", "bench.feed", "subscribe", url, str(share), str(out)]
+            process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            )
+            started.append((process, out))
+        for process, _ in started:
+            _expect_line(process, "ready")
+        yield SubscriberGroup(started)
+    finally:
+        for process, _ in started:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def broadcast_baseline(
+    workdir: Path,
+    *,
+    subscriber_count: int,
+    processes: int,
+    rate: float,
+    size: int,
+    count: int,
+) -> tuple[Reception, dict[int, float]]:
+    """The raw trio-websocket fan-out: ``count`` messages of ``size`` bytes at ``rate`` a second
+    to ``subscriber_count`` subscribers; what they received and, per message index, when the
+    server published it."""
+    command = [sys.executable, "-m", "bench.feed", "broadcast"]
+    command += [str(subscriber_count), str(rate), str(size), str(count)]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(_expect_line(server, "port ").split()[1])
+        url = f"ws://127.0.0.1:{port}/"
+        with subscribers(url, subscriber_count, workdir, processes=processes) as group:
+            limit = count / rate + STOP_LIMIT_SECONDS
+            if server.wait(timeout=limit) != 0:
+                raise BenchmarkFailed(f"the broadcast server failed ({server.returncode})")
+            reception = group.collect()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    published = {
+        index: json.loads(text)["SentAt"]
+        for index, text in enumerate(reception.texts)
+        if text.startswith('{"Type":"Broadcast"')
+    }
+    return reception, published
+
+
+def _shares(count: int, processes: int) -> list[int]:
+    """``count`` split as evenly as possible over at most ``processes`` parts, none empty."""
+    parts = max(1, min(count, processes))
+    return [count // parts + (1 if number < count % parts else 0) for number in range(parts)]
+
+
+def _expect_line(process: subprocess.Popen[str], prefix: str) -> str:
+    """The next line ``process`` prints, which must start with ``prefix``."""
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line.startswith(prefix):
+        process.kill()
+        raise BenchmarkFailed(f"a feed process did not start: it printed {line!r}")
+    return line
+
+
+# -- the subscriber process ---------------------------------------------------------------------
+
+
+async def _subscribe(url: str, count: int, out: Path) -> None:
+    texts: dict[str, int] = {}
+    received = [(array("l"), array("d"), [None]) for _ in range(count)]
+    async with trio.open_nursery() as nursery:
+        with trio.fail_after(START_LIMIT_SECONDS):
+            connections = [await connect_websocket_url(nursery, url) for _ in range(count)]
+        for connection, (indices, times, closed) in zip(connections, received, strict=True):
+            nursery.start_soon(_record, connection, texts, indices, times, closed)
+        print("ready", flush=True)
+        await trio.to_thread.run_sync(sys.stdin.readline)
+        with trio.move_on_after(5):
+            async with trio.open_nursery() as closing:
+                for connection in connections:
+                    closing.start_soon(connection.aclose)
+        nursery.cancel_scope.cancel()
+    seen = {
+        "texts": list(texts),
+        "subscribers": [(indices, times, closed[0]) for indices, times, closed in received],
+    }
+    out.write_bytes(pickle.dumps(seen, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+async def _record(
+    connection: WebSocketConnection,
+    texts: dict[str, int],
+    indices: array,
+    times: array,
+    closed: list[str | None],
+) -> None:
+    """Timestamp and index every message until the connection ends; nothing else."""
+    clock = time.time
+    while True:
+        try:
+            text = await connection.get_message()
+        except ConnectionClosed as ended:
+            if ended.reason is not None and ended.reason.code == CLOSE_TOO_SLOW:
+                closed[0] = f"{ended.reason.code} {ended.reason.reason}"
+            return
+        at = clock()
+        indices.append(texts.setdefault(text, len(texts)))
+        times.append(at)
+
+
+# -- the broadcast server process ---------------------------------------------------------------
+
+
+async def _broadcast(subscriber_count: int, rate: float, size: int, count: int) -> None:
+    queues: list[trio.MemorySendChannel[str]] = []
+    cut_off: set[trio.MemorySendChannel[str]] = set()
+    everyone, drained = trio.Event(), trio.Event()
+    finished = 0
+
+    async def serve(request: WebSocketRequest) -> None:
+        nonlocal finished
+        connection = await request.accept()
+        send, receive = trio.open_memory_channel[str](QUEUE_SIZE)
+        queues.append(send)
+        if len(queues) == subscriber_count:
+            everyone.set()
+        async with receive:
+            async for text in receive:
+                await connection.send_message(text)
+        await connection.aclose(CLOSE_TOO_SLOW if send in cut_off else 1000)
+        finished += 1
+        if finished == subscriber_count:
+            drained.set()
+
+    async with trio.open_nursery() as nursery:
+        server = await nursery.start(serve_websocket, serve, "127.0.0.1", 0, None)
+        print(f"port {server.port}", flush=True)
+        await everyone.wait()
+        start = trio.current_time()
+        for number in range(count):
+            await trio.sleep_until(start + number / rate)
+            text = _padded(number, time.time(), size)
+            for queue in queues:
+                if queue not in cut_off:
+                    try:
+                        queue.send_nowait(text)
+                    except trio.WouldBlock:
+                        cut_off.add(queue)
+                        queue.close()
+        for queue in queues:
+            queue.close()
+        with trio.move_on_after(STOP_LIMIT_SECONDS):
+            await drained.wait()
+        nursery.cancel_scope.cancel()
+
+
+def _padded(number: int, sent_at: float, size: int) -> str:
+    head = f'{{"Type":"Broadcast","Seq":{number},"SentAt":{sent_at!r},"Pad":"'
+    return head + "x" * max(0, size - len(head) - 2) + '"}'
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``subscribe URL COUNT OUT`` or ``broadcast SUBSCRIBERS RATE SIZE COUNT``."""
+    parser = argparse.ArgumentParser(prog="python -m bench.feed")
+    commands = parser.add_subparsers(dest="command", required=True)
+    subscribe = commands.add_parser("subscribe")
+    subscribe.add_argument("url")
+    subscribe.add_argument("count", type=int)
+    subscribe.add_argument("out", type=Path)
+    broadcast = commands.add_parser("broadcast")
+    broadcast.add_argument("subscribers", type=int)
+    broadcast.add_argument("rate", type=float)
+    broadcast.add_argument("size", type=int)
+    broadcast.add_argument("count", type=int)
+    arguments = parser.parse_args(argv)
+    if arguments.command == "subscribe":
+        trio.run(_subscribe, arguments.url, arguments.count, arguments.out)
+    else:
+        trio.run(_broadcast, arguments.subscribers, arguments.rate, arguments.size, arguments.count)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""Fill to screen: from the simulator writing a fill's ExecutionReport to a WebSocket client
+holding its TradeFill, on the same host clock.
+
+Two steady streams of fills (``bench.fill_load``: 500 and 2,000 one-second TWAPs, about as many
+fills a second) go through the real daemon while one subscriber in its own process timestamps
+every feed message (``bench.feed``). Each TradeFill is matched to the moment the simulator handed
+its report to quickfix; the figures are p50/p99/max of the difference over the steady window
+(every order trading, none ended), and the fill rate actually reached there.
+
+Baseline: the raw trio-websocket broadcast server of ``bench.feed`` sending one subscriber
+messages of a TradeFill's size at the rate the daemon reached, publish to receipt. Goal: p99
+under 5 ms at 500 fills/s.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+import attrs
+
+from bench.feed import broadcast_baseline, subscribers
+from bench.fill_load import (
+    Stream,
+    booked_fills,
+    fill_times,
+    running_stack,
+    sent_times,
+    submit,
+    trade_fills,
+    wait_over,
+)
+from bench.harness import BenchmarkFailed, Goal, Outcome, distribution, ratio
+from tests.support.processes import DaemonProcess
+
+FULL = (Stream(orders=500, seconds=40), Stream(orders=2000, seconds=90))
+"""Long enough for a steady window after the submissions (the daemon accepts orders at tens a
+second while it trades), as short as that allows."""
+SMOKE = (Stream(orders=12, seconds=4), Stream(orders=30, seconds=4))
+GOAL_RATE = 500
+GOAL_P99_MS = 5.0
+GOAL_RATE_SHARE = 0.9
+"""The goal's rate counts as reached at 90% of it (slices land on whole seconds, the window not)."""
+SETTLE_SECONDS = 0.5
+MIN_BASELINE_MESSAGES = 50
+
+
+@attrs.frozen
+class Measured:
+    """One stream through the daemon: fill-to-screen times (ms) in the steady window, the fill
+    rate there, the TradeFill size, and fills booked but never received."""
+
+    latencies_ms: list[float]
+    rate: float
+    window_seconds: float
+    submit_seconds: float
+    size: int
+    lost: int
+
+
+def run(workdir: Path, *, smoke: bool) -> Outcome:
+    """Each stream through a fresh simulator and daemon, then the baseline at the rate reached.
+
+    A faster stream that breaks the stack (a FIX session that wedges, orders that never end) is
+    reported in a note, the slower one's figures kept; the first stream must work."""
+    streams = SMOKE if smoke else FULL
+    figures: dict[str, float] = {}
+    baseline: dict[str, float] = {}
+    ratios: dict[str, float] = {}
+    notes: list[str] = []
+    measured: list[Measured] = []
+    for stream in streams:
+        directory = workdir / f"stream-{stream.orders}"
+        directory.mkdir()
+        try:
+            with running_stack(directory) as daemon:
+                result = _through_daemon(directory, daemon, stream)
+        except (BenchmarkFailed, AssertionError) as error:
+            reason = _reason(error)
+            if not measured:
+                raise BenchmarkFailed(f"{stream.orders} fills/s: {reason}") from error
+            notes.append(f"{stream.orders} fills/s could not be measured: {reason}")
+            continue
+        measured.append(result)
+        label = f"at{stream.orders}_"
+        figures[f"{label}fills_per_s"] = result.rate
+        figures.update(distribution(result.latencies_ms, f"{label}ms_"))
+        figures[f"{label}lost"] = float(result.lost)
+        base = _baseline(workdir / f"baseline-{stream.orders}", result)
+        baseline.update(distribution(base, f"{label}ms_"))
+        for rank in ("p50", "p99"):
+            key = f"{label}ms_{rank}"
+            ratios[key] = ratio(figures[key], baseline[key])
+        if result.rate < GOAL_RATE_SHARE * stream.orders:
+            notes.append(
+                f"{stream.orders} fills/s asked for, {result.rate:.0f}/s reached in the steady "
+                "window"
+            )
+        notes.append(
+            f"{stream.orders} TWAPs submitted in {result.submit_seconds:.1f} s, steady window "
+            f"{result.window_seconds:.1f} s"
+        )
+        if result.lost:
+            notes.append(f"at {stream.orders}/s {result.lost} booked fills never reached the feed")
+    first, at_first = streams[0], measured[0]
+    goal_met = (
+        at_first.rate >= GOAL_RATE_SHARE * GOAL_RATE
+        and figures[f"at{first.orders}_ms_p99"] < GOAL_P99_MS
+        and at_first.lost == 0
+    )
+    notes.append(
+        "latency: the subscriber's receipt less the moment the simulator handed the report to "
+        "quickfix (time.time(), one host); baseline: a raw trio-websocket server publishing "
+        "messages of a TradeFill's size to one subscriber at the rate reached"
+    )
+    return Outcome(
+        name="fill_latency",
+        figures=figures,
+        baseline=baseline,
+        ratios=ratios,
+        goals=(Goal("p99 under 5 ms at 500 fills/s", goal_met),),
+        notes=tuple(notes),
+    )
+
+
+def _through_daemon(workdir: Path, daemon: DaemonProcess, stream: Stream) -> Measured:
+    directory = workdir / f"feed-{stream.orders}"
+    directory.mkdir()
+    with subscribers(daemon.ws_url, 1, directory) as group:
+        submitted = submit(daemon.api_url, stream)
+        views = wait_over(daemon.api_url, submitted, stream.seconds)
+        time.sleep(SETTLE_SECONDS)
+        reception = group.collect()
+    fills = trade_fills(reception)
+    sent = sent_times(fills, fill_times(daemon.sim_url))
+    start, end = submitted.steady_window(stream.seconds)
+    steady = {index: at for index, at in sent.items() if start <= at < end}
+    return Measured(
+        latencies_ms=[seconds * 1000 for seconds in reception.latencies(steady)],
+        rate=len(steady) / (end - start),
+        window_seconds=end - start,
+        submit_seconds=submitted.finished - submitted.started,
+        size=round(statistics.median(len(reception.texts[index]) for index in fills)),
+        lost=booked_fills(views) - len(fills),
+    )
+
+
+def _baseline(directory: Path, result: Measured) -> list[float]:
+    """Publish-to-receipt times (ms) of the raw broadcast at the daemon's rate and size."""
+    directory.mkdir()
+    count = max(MIN_BASELINE_MESSAGES, round(result.rate * result.window_seconds))
+    reception, published = broadcast_baseline(
+        directory,
+        subscriber_count=1,
+        processes=1,
+        rate=max(result.rate, 1.0),
+        size=result.size,
+        count=count,
+    )
+    return [seconds * 1000 for seconds in reception.latencies(published)]
+
+
+def _reason(error: BaseException) -> str:
+    """Why a stream failed, in a line: a process that did not stop cleanly (its log is the
+    assertion's text) is named as such, with what failed before it."""
+    if isinstance(error, BenchmarkFailed):
+        return str(error)
+    before = f" after: {_reason(error.__context__)}" if error.__context__ else ""
+    return f"the simulator or the daemon did not stop cleanly{before}"

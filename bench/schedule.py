@@ -1,0 +1,215 @@
+"""Schedule accuracy: how late each child order leaves against the slice it belongs to.
+
+1,000 TWAPs with a 1SEC interval run at once through the real daemon against the simulator as
+its own process. Slice *k* of an order is due at its anchor (the ``OrderAccepted`` time) +
+k x interval. After the run two lateness figures are read per child: when the daemon planned it
+(``ChildPlanned.at`` in the journal: the runner woke, read the market, routed) and when it went
+out on the wire (the NewOrderSingle's SendingTime, stamped by quickfix at sending, in the
+daemon's FIX message log: the journal commit before it included). Slice 0 goes out as the order
+is accepted, not on a timer, and is left out. Drift compares the median lateness of slice 1 with
+that of the last slice: an absolute schedule must not fall further behind over a long run.
+
+The baseline is the same timers in a bare Trio program (``bench.trio_timers``), with the same
+anchor offsets, as its own process after the daemon has stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import trio
+
+from bench.harness import BenchmarkFailed, Goal, Outcome, distribution, ratio
+from bench.submit import submit, twap_body
+from sor_daemon.domain.events import ChildPlanned, OrderAccepted, SliceSkipped
+from sor_daemon.domain.schedule import Schedule
+from sor_daemon.store.records import decode
+from tests.support.processes import daemon_process, free_port, remote_config, running_simulator
+
+FULL_ORDERS = 1000
+FULL_SLICES = int(os.environ.get("SOR_BENCH_SCHEDULE_SLICES", "600"))
+"""The issue's long run: 600 slices, ten minutes. The environment variable shortens it."""
+SMOKE_ORDERS = 40
+SMOKE_SLICES = 5
+BASELINE_TICKS = 30
+"""The bare Trio baseline ticks at most this long: lateness there does not grow with time, and
+ten more minutes would only lengthen the run."""
+P99_GOAL_MS = 10.0
+DRIFT_TOLERANCE_MS = 1.0
+FINISH_GRACE_SECONDS = 30
+
+CONFIG = (
+    "[risk]\n"
+    # 1,000 children a second over four venues: far above the rate, so the gate never refuses.
+    'child_orders_per_second = "100000"\n'
+    "child_order_burst = 100000\n"
+)
+
+
+def run(workdir: Path, *, smoke: bool) -> Outcome:
+    """Run the TWAPs through the daemon, read the lateness of every child, then the baseline."""
+    orders, slices = (SMOKE_ORDERS, SMOKE_SLICES) if smoke else (FULL_ORDERS, FULL_SLICES)
+    simulator_dir = workdir / "simulator"
+    simulator_dir.mkdir()
+    bodies = [twap_body(index, slices, f"{slices - 1}SEC", "1SEC") for index in range(orders)]
+    with running_simulator(simulator_dir) as simulator:
+        api_port = free_port("127.0.0.1")
+        config = remote_config(workdir, simulator, api_port, CONFIG)
+        with daemon_process(config, api_port, simulator.url, workdir / "daemon.log") as daemon:
+            ids = trio.run(submit, daemon.api_url, bodies)
+            wait_until_over(daemon.api_url, slices + FINISH_GRACE_SECONDS)
+    data = workdir / "data"
+    timing = read_journal(data / "journal.sqlite", set(ids))
+    sent = sending_times(data / "fix" / "ems" / "log")
+    planned = [late for index, lates in timing.by_slice.items() if index > 0 for late in lates]
+    on_wire = [
+        (sent[child] - timing.due[child]) * 1000
+        for child in timing.due
+        if child in sent and timing.slice_of[child] > 0
+    ]
+    if len(on_wire) < len(planned):
+        raise BenchmarkFailed(f"{len(planned) - len(on_wire)} children missing from the FIX log")
+    last = slices - 1
+    figures = {
+        "orders": float(orders),
+        "slices": float(slices),
+        **distribution(on_wire, "sent_ms_"),
+        **distribution(planned, "planned_ms_"),
+        "first_slice_p50_ms": distribution(timing.by_slice[1])["p50"],
+        "last_slice_p50_ms": distribution(timing.by_slice[last])["p50"],
+        "skipped_slices": float(timing.skipped),
+        "missed_slices": float(orders * last - len(timing.traded)),
+    }
+    drift = max(0.0, figures["last_slice_p50_ms"] - figures["first_slice_p50_ms"])
+    figures["drift_ms"] = drift
+    ticks = slices if smoke else min(slices, BASELINE_TICKS)
+    baseline = bare_trio_baseline(timing.offsets, ticks)
+    return Outcome(
+        name="schedule",
+        figures=figures,
+        baseline={f"timers_ms_{key}": value for key, value in baseline.items()},
+        ratios={
+            "sent_p99": ratio(figures["sent_ms_p99"], baseline["p99"]),
+            "planned_p99": ratio(figures["planned_ms_p99"], baseline["p99"]),
+        },
+        goals=(
+            Goal(
+                f"p99 lateness on the wire under {P99_GOAL_MS:g} ms",
+                figures["sent_ms_p99"] < P99_GOAL_MS,
+            ),
+            Goal(
+                f"no drift: slice {last}'s median no later than slice 1's "
+                f"(within {DRIFT_TOLERANCE_MS:g} ms)",
+                drift <= DRIFT_TOLERANCE_MS,
+            ),
+        ),
+        notes=(
+            f"{orders} TWAPs x {slices} slices at 1SEC over four venues; slice 0 (sent on "
+            "acceptance) left out; lateness in ms against anchor + k x interval",
+            "sent: the NewOrderSingle's SendingTime (quickfix, millisecond precision); "
+            "planned: ChildPlanned.at in the journal; missed: slices merged into a later one "
+            "because the order fell behind; drift: last slice's median less slice 1's, 0 when "
+            "not later",
+            f"baseline: {orders} bare Trio tasks with the same anchor offsets, {ticks} ticks "
+            "(own process, after the daemon stopped)",
+        ),
+    )
+
+
+def wait_until_over(api_url: str, limit_seconds: float) -> None:
+    """Poll /metrics until no smart order is Running (a few scrapes a second cost little)."""
+    deadline = time.monotonic() + limit_seconds
+    while time.monotonic() < deadline:
+        metrics = httpx.get(f"{api_url}/metrics", timeout=10).text
+        if 'sor_smart_orders{status="Running"}' not in metrics:
+            return
+        time.sleep(1)
+    raise BenchmarkFailed(f"smart orders still running after {limit_seconds:.0f} s")
+
+
+class JournalTiming:
+    """What the journal tells about the benchmark's orders: each child's slice and due time
+    (epoch seconds), the planning lateness in ms by slice, the anchors' offsets within their
+    second, the (order, slice) pairs after slice 0 that came due on their own (traded or
+    skipped), and how many slices were skipped."""
+
+    def __init__(self) -> None:
+        self.due: dict[str, float] = {}
+        self.slice_of: dict[str, int] = {}
+        self.by_slice: defaultdict[int, list[float]] = defaultdict(list)
+        self.offsets: list[float] = []
+        self.traded: set[tuple[str, int]] = set()
+        self.skipped = 0
+
+
+def read_journal(path: Path, order_ids: set[str]) -> JournalTiming:
+    """Read the schedule of every order in ``order_ids`` and when each child was planned."""
+    timing = JournalTiming()
+    schedules: dict[str, Schedule] = {}
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+        rows = connection.execute(
+            "SELECT kind, body FROM events WHERE kind IN (?, ?, ?) ORDER BY seq",
+            ("OrderAccepted", "ChildPlanned", "SliceSkipped"),
+        ).fetchall()
+    for kind, body in rows:
+        event = decode(kind, body)
+        if event.order_id not in order_ids:
+            continue
+        if isinstance(event, OrderAccepted):
+            schedules[event.order_id] = Schedule.plan(
+                event.at, event.params.duration, event.params.interval
+            )
+            timing.offsets.append(event.at.timestamp() % 1)
+        elif isinstance(event, SliceSkipped):
+            timing.skipped += 1
+            if event.slice_index > 0:
+                timing.traded.add((event.order_id, event.slice_index))
+        elif isinstance(event, ChildPlanned):
+            due = schedules[event.order_id].due(event.slice_index)
+            late = (event.at - due).total_seconds() * 1000
+            timing.due[event.child_id] = due.timestamp()
+            timing.slice_of[event.child_id] = event.slice_index
+            if event.slice_index > 0:
+                timing.traded.add((event.order_id, event.slice_index))
+            timing.by_slice[event.slice_index].append(late)
+    if len(schedules) != len(order_ids):
+        raise BenchmarkFailed(f"{len(order_ids) - len(schedules)} orders missing from the journal")
+    return timing
+
+
+def sending_times(log_dir: Path) -> dict[str, float]:
+    """Each child's SendingTime (epoch seconds) from the NewOrderSingles in the daemon's EMS FIX
+    message log."""
+    sent: dict[str, float] = {}
+    for path in log_dir.glob("*.messages.current.log"):
+        for line in path.read_text(errors="replace").splitlines():
+            if "\x0135=D\x01" not in line:
+                continue
+            fields = dict(field.split("=", 1) for field in line.split("\x01") if "=" in field)
+            stamp = datetime.strptime(fields["52"], "%Y%m%d-%H:%M:%S.%f").replace(tzinfo=UTC)
+            sent[fields["11"]] = stamp.timestamp()
+    return sent
+
+
+def bare_trio_baseline(offsets: list[float], ticks: int) -> dict[str, float]:
+    """Run ``bench.trio_timers`` as its own process with the daemon's anchor offsets."""
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench.trio_timers", "--ticks", str(ticks)],
+        input=json.dumps(offsets),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=ticks + 60,
+    )
+    if finished.returncode != 0:
+        raise BenchmarkFailed(f"the bare Trio baseline failed: {finished.stderr}")
+    return json.loads(finished.stdout)
