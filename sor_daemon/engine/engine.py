@@ -25,6 +25,7 @@ from sor_daemon.domain.instruments import Instrument, InstrumentTable
 from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.domain.validation import instruments_for
 from sor_daemon.domain.values import ChildReport
+from sor_daemon.engine.inbox import Inbox
 from sor_daemon.engine.ports import GatewayEvent
 from sor_daemon.engine.presenting import status_change
 from sor_daemon.engine.runner import (
@@ -64,7 +65,7 @@ class Engine:
         self.halt_state: HaltState | None = None
         self._orders: dict[str, SmartOrder] = {}
         self._retired: Counter[str] = Counter()
-        self._inboxes: dict[str, trio.MemorySendChannel[Message]] = {}
+        self._inboxes: dict[str, Inbox[Message]] = {}
         self._accepting: set[str] = set()
         self._nursery: trio.Nursery | None = None
 
@@ -214,7 +215,7 @@ class Engine:
         self._set_halt(state)
         log.warning("trading halted", reason=state.reason)
         for inbox in list(self._inboxes.values()):
-            inbox.send_nowait(Halt(state.reason))
+            inbox.put(Halt(state.reason))
         sent = {}
         for exchange in sorted(self.instruments.exchanges):
             sent[exchange] = self.services.gateway.mass_cancel(exchange)
@@ -229,7 +230,7 @@ class Engine:
         self._set_halt(None)
         log.warning("trading resumed")
         for inbox in list(self._inboxes.values()):
-            inbox.send_nowait(Resume())
+            inbox.put(Resume())
 
     # ---- inside ------------------------------------------------------------------------------
 
@@ -275,9 +276,8 @@ class Engine:
 
     def _start_runner(self, order: SmartOrder) -> None:
         assert self._nursery is not None, "the engine is not running"
-        send, receive = trio.open_memory_channel[Message](float("inf"))
-        self._inboxes[order.id] = send
-        runner = OrderRunner(order, self._instruments_of(order), self.services, receive)
+        inbox = self._inboxes[order.id] = Inbox[Message]()
+        runner = OrderRunner(order, self._instruments_of(order), self.services, inbox)
         self._nursery.start_soon(self._run_runner, runner)
 
     async def _run_runner(self, runner: OrderRunner) -> None:
@@ -292,7 +292,7 @@ class Engine:
         """Hand a message to the order's runner, waking a finished order's runner if needed."""
         if order.id not in self._inboxes:
             self._start_runner(order)
-        self._inboxes[order.id].send_nowait(message)
+        self._inboxes[order.id].put(message)
 
     async def _route_gateway_events(self) -> None:
         async for event in self._gateway_events:
@@ -305,7 +305,7 @@ class Engine:
                 self._deliver(order, event)
             else:
                 for inbox in list(self._inboxes.values()):
-                    inbox.send_nowait(event)
+                    inbox.put(event)
 
 
 def _is_over(order: SmartOrder) -> bool:

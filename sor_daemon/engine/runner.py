@@ -31,6 +31,7 @@ from sor_daemon.domain.smart_order import SlicePlan, SmartOrder
 from sor_daemon.domain.values import ChildReport, ChildStatus, Fill, OrderStatus
 from sor_daemon.engine.clock import Clock
 from sor_daemon.engine.feed import Feed
+from sor_daemon.engine.inbox import Inbox
 from sor_daemon.engine.ports import MarketView, OrderGateway, SessionDown, SessionUp
 from sor_daemon.engine.presenting import status_change, trade_fill, trade_request
 from sor_daemon.engine.risk_gate import RiskGate
@@ -127,7 +128,7 @@ class OrderRunner:
         order: SmartOrder,
         instruments: Sequence[Instrument],
         services: Services,
-        inbox: trio.MemoryReceiveChannel[Message],
+        inbox: Inbox[Message],
     ) -> None:
         self.order = order
         self._instruments = list(instruments)
@@ -164,7 +165,7 @@ class OrderRunner:
             deadline = math.inf if wake_at is None else self._services.clock.deadline(wake_at)
             message: Message | None = None
             with trio.move_on_at(deadline):
-                message = await self._inbox.receive()
+                message = await self._inbox.get()
             # Only the wait is bounded by the deadline: handling a message is never cut short,
             # or a deadline passing mid-way would act on half-changed state.
             if message is not None:
@@ -179,7 +180,7 @@ class OrderRunner:
         """Handle what arrived for an order that is over (a refused cancel, a late report)."""
         while True:
             try:
-                message = self._inbox.receive_nowait()
+                message = self._inbox.get_nowait()
             except trio.WouldBlock:
                 return
             await self._handle(message)
