@@ -163,9 +163,11 @@ class OrderRunner:
         while not self.finished:
             wake_at = self._wake_at()
             deadline = math.inf if wake_at is None else self._services.clock.deadline(wake_at)
-            message: Message | None = None
-            with trio.move_on_at(deadline):
-                message = await self._inbox.get()
+            message = self._queued()
+            if message is None:
+                with trio.move_on_at(deadline):
+                    message = await self._inbox.get()
+                message = message or self._queued()  # one that came as the deadline passed
             # Only the wait is bounded by the deadline: handling a message is never cut short,
             # or a deadline passing mid-way would act on half-changed state.
             if message is not None:
@@ -176,13 +178,20 @@ class OrderRunner:
         await self._answer_late_messages()
         self._log.info("smart order finished", status=self.order.status.value)
 
+    def _queued(self) -> Message | None:
+        """The oldest message already waiting, if any.
+
+        What has arrived is handled before a deadline is acted on: an order running late would
+        otherwise find its deadline already past at every wait, never read the reports waiting
+        for it, and take its children for lost."""
+        try:
+            return self._inbox.get_nowait()
+        except trio.WouldBlock:
+            return None
+
     async def _answer_late_messages(self) -> None:
         """Handle what arrived for an order that is over (a refused cancel, a late report)."""
-        while True:
-            try:
-                message = self._inbox.get_nowait()
-            except trio.WouldBlock:
-                return
+        while (message := self._queued()) is not None:
             await self._handle(message)
 
     def _wake_at(self) -> datetime | None:

@@ -204,6 +204,7 @@ class Journal:
             await self._enqueue(_Pending([encode(event) for event in events]))
 
     async def _enqueue(self, pending: _Pending) -> None:
+        await trio.lowlevel.checkpoint_if_cancelled()  # a task being stopped stops here
         if self._closed:
             raise JournalClosed("the journal is closed")
         self._send.send_nowait(pending)

@@ -86,7 +86,8 @@ class StaticMarket:
     """Implements MarketView: the same fresh book on every venue, and a steady traded volume.
 
     ``watched`` counts the watchers of each symbol, so a test can see subscriptions follow the
-    running orders; ``frozen`` stops the books from refreshing (they go stale).
+    running orders; ``frozen`` stops the books from refreshing (they go stale); ``busy`` holds
+    every ``activity`` call until the event is set (a runner kept busy planning a slice).
     """
 
     def __init__(
@@ -102,6 +103,7 @@ class StaticMarket:
         self.volume_per_second = Decimal(volume_per_second)
         self.watched: Counter[str] = Counter()
         self.frozen_at: datetime | None = None
+        self.busy: trio.Event | None = None
 
     def quote(self, bid: str, ask: str) -> None:
         """Move the market: every venue's book shows this bid and ask from now on."""
@@ -127,5 +129,7 @@ class StaticMarket:
     async def activity(
         self, symbol_ids: Sequence[str], start: datetime, end: datetime
     ) -> MarketActivity:
+        if self.busy is not None:
+            await self.busy.wait()
         volume = self.volume_per_second * Decimal((end - start).total_seconds())
         return MarketActivity(start, end, volume, volume * (self._bid + self._ask) / 2)
