@@ -120,7 +120,6 @@ async def run_daemon(
             gateway = EmsGateway(ems, config.data_dir)
             await nursery.start(gateway.run)
             metered = MeteredGateway(gateway, gateway.events, metrics)
-            await nursery.start(metered.run)
             session = MarketDataSession(market_data, config.data_dir)
             await nursery.start(session.run)
             ohlcv = CoinApiRest(
@@ -141,7 +140,7 @@ async def run_daemon(
             reporter = ParentReporter(config.order_entry.peers())
             services.observers.append(reporter)
             engine = Engine(
-                services, instruments, metered.events, HaltFile(config.data_dir / "halt.json")
+                services, instruments, metered.events(), HaltFile(config.data_dir / "halt.json")
             )
             supervisor.stage("recovering the journal")
             async with trio.open_nursery() as trading:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import AsyncIterable, Iterable
 
 import structlog
 import trio
@@ -55,7 +55,7 @@ class Engine:
         self,
         services: Services,
         instruments: InstrumentTable,
-        gateway_events: trio.MemoryReceiveChannel[GatewayEvent],
+        gateway_events: AsyncIterable[GatewayEvent],
         halt_file: HaltFile | None = None,
     ) -> None:
         self.services = services

@@ -1,12 +1,16 @@
 """``MeteredGateway``: the EMS gateway with child orders counted by venue and outcome.
 
 It sits between the engine and the FIX gateway and implements the same ``OrderGateway`` port:
-what it sends it counts, and it relays the gateway's events to the engine after reading them,
-so the time from a child sent to its first fill is measured on the wire side of the engine.
+what it sends it counts, and the engine reads the gateway's events through it (``events``), so
+the time from a child sent to its first fill is measured on the wire side of the engine. It
+reads them in the engine's own task rather than relaying them from a task of its own: every
+hop between tasks is another turn of the scheduler for a report to wait, under load.
 Children sent before a restart are not followed (their send time is gone).
 """
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
 
 import trio
 
@@ -18,7 +22,7 @@ from sor_daemon.ops.metrics import DaemonMetrics
 
 
 class MeteredGateway:
-    """An ``OrderGateway`` that counts; ``events`` is what the engine reads instead."""
+    """An ``OrderGateway`` that counts; ``events()`` is what the engine reads instead."""
 
     def __init__(
         self,
@@ -30,7 +34,6 @@ class MeteredGateway:
         self._gateway_events = gateway_events
         self._metrics = metrics
         self._open: dict[str, tuple[str, float]] = {}
-        self._send_events, self.events = trio.open_memory_channel[GatewayEvent](float("inf"))
 
     @property
     def is_up(self) -> bool:
@@ -53,13 +56,12 @@ class MeteredGateway:
         """Ask the EMS to cancel every order on ``exchange`` (the kill switch)."""
         return self._gateway.mass_cancel(exchange)
 
-    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Read and relay the gateway's events until cancelled."""
-        task_status.started()
+    async def events(self) -> AsyncIterator[GatewayEvent]:
+        """The gateway's events, each counted as it passes (for one reader: the engine)."""
         async for event in self._gateway_events:
             if isinstance(event, ChildReport):
                 self._observe(event)
-            self._send_events.send_nowait(event)
+            yield event
 
     def _observe(self, report: ChildReport) -> None:
         sent = self._open.get(report.child_id)
