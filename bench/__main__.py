@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from bench.harness import BenchmarkFailed, Outcome, write_results
+from tests.support.processes import StartupError
 
 BENCHMARKS = ("throughput", "fill_latency", "schedule", "scale", "fanout")
 DEFAULT_RESULTS = Path(__file__).parent / "results.json"
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix=f"sor-bench-{name}-") as workdir:
             try:
                 outcome = module.run(Path(workdir), smoke=arguments.smoke)
-            except BenchmarkFailed as error:
+            except (BenchmarkFailed, StartupError, AssertionError) as error:
                 print(f"== {name}\n  FAILED    {error}", flush=True)
                 failed = True
                 continue

@@ -162,9 +162,9 @@ def _baseline(directory: Path, result: Measured) -> list[float]:
 
 
 def _reason(error: BaseException) -> str:
-    """Why a stream failed, in a line: a process that did not stop cleanly (its log is the
+    """Why a stream failed, in a line: a daemon that did not stop cleanly (its log is the
     assertion's text) is named as such, with what failed before it."""
     if isinstance(error, BenchmarkFailed):
         return str(error)
     before = f" after: {_reason(error.__context__)}" if error.__context__ else ""
-    return f"the simulator or the daemon did not stop cleanly{before}"
+    return f"the daemon did not stop cleanly{before}"

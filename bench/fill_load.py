@@ -108,7 +108,7 @@ def running_stack(workdir: Path) -> Iterator[DaemonProcess]:
     sim_dir, daemon_dir = workdir / "simulator", workdir / "daemon"
     sim_dir.mkdir()
     daemon_dir.mkdir()
-    with running_simulator(sim_dir) as simulator:
+    with running_simulator(sim_dir, require_clean_stop=False) as simulator:
         api_port = free_port("127.0.0.1")
         config = remote_config(daemon_dir, simulator, api_port, RISK)
         log_path = daemon_dir / "daemon.log"

@@ -12,7 +12,8 @@ settings writers, and speak the EMS dialect with the daemon's and the simulator'
   uses the same acceptor as the EMS of the daemon, so both runs do the same acceptor work.
 - ``python -m bench.raw_fix initiator --port P --count N --data-dir D`` logs on, sends N
   NewOrderSingles from one thread as fast as quickfix takes them (as the daemon's one sending
-  path does), waits for every fill and prints its figures as one JSON line.
+  path does) with at most ``IN_FLIGHT`` unfilled, waits for every fill and prints its figures
+  as one JSON line.
 
 ``running_acceptor`` and ``run_initiator`` start these processes for the benchmark.
 """
@@ -58,6 +59,10 @@ BEGIN_STRING = "FIX.4.4"
 EMS = EmsSettings()
 """The daemon's default EMS session: the acceptor takes its target comp id as its own."""
 STARTUP_SECONDS = 30
+IN_FLIGHT = 256
+"""Orders the raw initiator keeps outstanding at most. Queueing all of them at once (tens of
+thousands in half a second) now and then stalled both quickfix ends for tens of seconds; a
+window is also how an order sender behaves (the daemon has one child per order out at a time)."""
 FILL_STATUS = OrderStatus.FILLED.value
 BASELINE_CHILD = {
     "exchange": "DERIBIT",
@@ -246,6 +251,8 @@ class CountingApplication(fix.Application):
         self.filled = 0
         self.logged_on = threading.Event()
         self.all_filled = threading.Event()
+        self.window = threading.BoundedSemaphore(IN_FLIGHT)
+        """Taken for each order sent, given back by its fill."""
 
     def onCreate(self, sessionID: fix.SessionID) -> None:
         """Nothing to prepare."""
@@ -275,6 +282,7 @@ class CountingApplication(fix.Application):
             print(f"raw initiator: {error!r}", file=sys.stderr, flush=True)
             return
         self.filled += 1
+        self.window.release()
         if self.filled == self._expected:
             self.all_filled.set()
 
@@ -303,6 +311,8 @@ def drive_initiator(port: int, count: int, data_dir: Path, timeout: float) -> di
             raise SystemExit("raw initiator: no logon")
         started = time.time()
         for number in range(count):
+            if not application.window.acquire(timeout=timeout):
+                break
             child = ChildPlanned(
                 order_id="raw",
                 child_id=f"raw-{number}",

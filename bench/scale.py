@@ -75,7 +75,7 @@ def run(workdir: Path, *, smoke: bool) -> Outcome:
     simulator_dir, empty = workdir / "simulator", workdir / "empty"
     simulator_dir.mkdir()
     empty.mkdir()
-    with running_simulator(simulator_dir) as simulator:
+    with running_simulator(simulator_dir, require_clean_stop=False) as simulator:
         with started(empty, simulator) as (baseline, _):
             pass
         with started(history, simulator) as (loaded, daemon):

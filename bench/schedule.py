@@ -61,7 +61,7 @@ def run(workdir: Path, *, smoke: bool) -> Outcome:
     simulator_dir = workdir / "simulator"
     simulator_dir.mkdir()
     bodies = [twap_body(index, slices, f"{slices - 1}SEC", "1SEC") for index in range(orders)]
-    with running_simulator(simulator_dir) as simulator:
+    with running_simulator(simulator_dir, require_clean_stop=False) as simulator:
         api_port = free_port("127.0.0.1")
         config = remote_config(workdir, simulator, api_port, CONFIG)
         with daemon_process(config, api_port, simulator.url, workdir / "daemon.log") as daemon:

@@ -142,7 +142,7 @@ def _through_daemon(
     """Run the daemon with the raw acceptor as its EMS: load it, then count a steady window."""
     api_port = free_port("127.0.0.1")
     (workdir / "simulator").mkdir()
-    with running_simulator(workdir / "simulator") as simulator:
+    with running_simulator(workdir / "simulator", require_clean_stop=False) as simulator:
         ems = attrs.evolve(simulator, fix_port=acceptor.port)
         config = remote_config(workdir, ems, api_port, RISK_LIMITS)
         with daemon_process(config, api_port, simulator.url, workdir / "daemon.log") as daemon:

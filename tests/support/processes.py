@@ -150,10 +150,15 @@ class Simulator:
 
 @contextlib.contextmanager
 def running_simulator(
-    directory: Path, reset_on_logon: bool = True, options: Sequence[str] = ()
+    directory: Path,
+    reset_on_logon: bool = True,
+    options: Sequence[str] = (),
+    *,
+    require_clean_stop: bool = True,
 ) -> Iterator[Simulator]:
     """``sor-daemon ems-sim [options]`` as a process, ready when its HTTP answers; stopped with
-    SIGTERM."""
+    SIGTERM, and required to exit cleanly unless ``require_clean_stop`` is false (a benchmark
+    that drove the simulator past its limits has its figures by then, and only says so)."""
     fix_port, http_port = free_port("127.0.0.1"), free_port("127.0.0.1")
     md_port = free_port("127.0.0.1")
     config = directory / "simulator.toml"
@@ -179,7 +184,10 @@ def running_simulator(
     try:
         yield Simulator(fix_port, md_port, url, reset_on_logon)
     finally:
-        assert stop(process) == 0, log_path.read_text()
+        returncode = stop(process)
+    if returncode != 0:
+        assert not require_clean_stop, log_path.read_text()
+        print(f"the simulator exited with {returncode} (log: {log_path})", file=sys.stderr)
 
 
 def remote_config(directory: Path, simulator: Simulator, api_port: int, extra: str = "") -> Path:
