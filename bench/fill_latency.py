@@ -76,6 +76,8 @@ def run(workdir: Path, *, smoke: bool) -> Outcome:
         try:
             with running_stack(directory) as daemon:
                 result = _through_daemon(directory, daemon, stream)
+            if not result.latencies_ms:
+                raise BenchmarkFailed("no TradeFill of the steady window reached the subscriber")
         except (BenchmarkFailed, AssertionError) as error:
             reason = _reason(error)
             if not measured:
