@@ -74,7 +74,27 @@ BASELINE_CHILD = {
 }
 
 
-class FillingApplication(fix.Application):
+class _QuietApplication(fix.Application):
+    """The callbacks neither end of the baseline needs: sessions, admin messages and what goes
+    out are left as quickfix makes them."""
+
+    def onCreate(self, sessionID: fix.SessionID) -> None:
+        """Nothing to prepare."""
+
+    def onLogout(self, sessionID: fix.SessionID) -> None:
+        """Nothing to do."""
+
+    def toAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:
+        """Administrative messages go out as quickfix builds them."""
+
+    def fromAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:
+        """Administrative messages need nothing."""
+
+    def toApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
+        """Messages go out as built."""
+
+
+class FillingApplication(_QuietApplication):
     """The acceptor: every NewOrderSingle is answered at once with a complete fill, and a status
     request about one of them with its filled state (the daemon asks when a report is late)."""
 
@@ -100,23 +120,8 @@ class FillingApplication(fix.Application):
                 "now": time.time(),
             }
 
-    def onCreate(self, sessionID: fix.SessionID) -> None:
-        """Nothing to prepare."""
-
     def onLogon(self, sessionID: fix.SessionID) -> None:
         """Nothing to do: sequence numbers reset on every logon, as CoinAPI's sample does."""
-
-    def onLogout(self, sessionID: fix.SessionID) -> None:
-        """Nothing to do."""
-
-    def toAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:
-        """Administrative messages go out as quickfix builds them."""
-
-    def fromAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:
-        """Administrative messages need nothing."""
-
-    def toApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
-        """Reports go out as built."""
 
     def fromApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
         """Fill a NewOrderSingle, answer a status request; count anything else as ignored."""
@@ -242,7 +247,7 @@ def _status_handler(application: FillingApplication) -> type[BaseHTTPRequestHand
     return StatusHandler
 
 
-class CountingApplication(fix.Application):
+class CountingApplication(_QuietApplication):
     """The initiator: counts the fills that come back and says when all have."""
 
     def __init__(self, expected: int) -> None:
@@ -254,24 +259,9 @@ class CountingApplication(fix.Application):
         self.window = threading.BoundedSemaphore(IN_FLIGHT)
         """Taken for each order sent, given back by its fill."""
 
-    def onCreate(self, sessionID: fix.SessionID) -> None:
-        """Nothing to prepare."""
-
     def onLogon(self, sessionID: fix.SessionID) -> None:
         """Ready to send."""
         self.logged_on.set()
-
-    def onLogout(self, sessionID: fix.SessionID) -> None:
-        """Nothing to do."""
-
-    def toAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:
-        """Administrative messages go out as quickfix builds them."""
-
-    def fromAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:
-        """Administrative messages need nothing."""
-
-    def toApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
-        """Orders go out as built."""
 
     def fromApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
         """Count a fill (quickfix calls this on its one socket thread, so no lock)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import ssl
 import tomllib
+from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -34,6 +35,17 @@ from sor_daemon.sim.settings import MarketParameters, SimulatorConfigError, defa
 
 class ConfigError(ValueError):
     """The configuration cannot be used; the message names the key and the fix."""
+
+
+def _refuse_unused_tls_paths(table: str, paths: Mapping[str, Path | None], purpose: str) -> None:
+    """Raise ConfigError for TLS files named in ``table`` while its ``tls`` is false: a
+    half-done TLS set-up must not pass for plain TCP unnoticed."""
+    named = [f"{table}.{name}" for name, path in paths.items() if path is not None]
+    if named:
+        raise ConfigError(
+            f"{', '.join(named)} set but {table}.tls is false: set {table}.tls = true to "
+            f"{purpose}, or remove them"
+        )
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -134,12 +146,7 @@ class EmsConfig(EmsSettings):
         """Raise ConfigError for TLS files that are missing, unreadable or not a key pair."""
         paths = {"tls_ca": self.tls_ca, "tls_cert": self.tls_cert, "tls_key": self.tls_key}
         if not self.tls:
-            named = [f"ems.{name}" for name, path in paths.items() if path is not None]
-            if named:
-                raise ConfigError(
-                    f"{', '.join(named)} set but ems.tls is false: set ems.tls = true to run "
-                    "the EMS session over TLS, or remove them"
-                )
+            _refuse_unused_tls_paths("ems", paths, "run the EMS session over TLS")
             return
         if self.tls_ca is None:
             raise ConfigError(
@@ -208,12 +215,7 @@ class OrderEntryConfig(OrderEntrySettings):
     def _check_tls(self) -> None:
         paths = {"tls_cert": self.tls_cert, "tls_key": self.tls_key, "tls_ca": self.tls_ca}
         if not self.tls:
-            named = [f"order_entry.{name}" for name, path in paths.items() if path is not None]
-            if named:
-                raise ConfigError(
-                    f"{', '.join(named)} set but order_entry.tls is false: set "
-                    "order_entry.tls = true to accept clients over TLS, or remove them"
-                )
+            _refuse_unused_tls_paths("order_entry", paths, "accept clients over TLS")
             return
         if self.tls_cert is None or self.tls_key is None:
             raise ConfigError(
