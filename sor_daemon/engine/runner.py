@@ -167,7 +167,8 @@ class OrderRunner:
             if message is None:
                 with trio.move_on_at(deadline):
                     message = await self._inbox.get()
-                message = message or self._queued()  # one that came as the deadline passed
+                if message is None:  # one may have come just as the deadline passed
+                    message = self._queued()
             # Only the wait is bounded by the deadline: handling a message is never cut short,
             # or a deadline passing mid-way would act on half-changed state.
             if message is not None:
