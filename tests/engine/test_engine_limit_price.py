@@ -9,21 +9,12 @@ from decimal import Decimal
 import trio
 import trio.testing
 
-from sor_daemon.domain.events import SliceSkipped, StatusChanged
+from sor_daemon.domain.events import SliceSkipped
 from sor_daemon.domain.values import OrderStatus
 from sor_daemon.protocol.messages import ParameterChanges
-from tests.support.rig import Rig, new, replayed, wait_until_over
+from tests.support.rig import Rig, infos, new, replayed, wait_until_over
 
 WAITING = "waiting: the market is beyond the limit price 66000"
-
-
-def infos(rig: Rig, order_id: str) -> list[str | None]:
-    """Every statusInfo the order's journal recorded, in order."""
-    return [
-        event.info
-        for event in rig.journal.replay()
-        if isinstance(event, StatusChanged) and event.order_id == order_id
-    ]
 
 
 async def test_slices_wait_beyond_the_limit_and_trade_once_the_market_comes_inside(

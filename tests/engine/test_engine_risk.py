@@ -10,23 +10,13 @@ import trio
 import trio.testing
 
 from sor_daemon.config import config_from_dict
-from sor_daemon.domain.events import StatusChanged
 from sor_daemon.domain.risk import RiskLimits
 from sor_daemon.domain.values import OrderStatus
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import ParameterChanges
 from sor_daemon.service import reload_risk_limits
 from tests.support.orders import START
-from tests.support.rig import Rig, new, replayed, wait_until_over
-
-
-def infos(rig: Rig, order_id: str) -> list[str | None]:
-    """Every statusInfo the order's journal recorded, in order."""
-    return [
-        event.info
-        for event in rig.journal.replay()
-        if isinstance(event, StatusChanged) and event.order_id == order_id
-    ]
+from tests.support.rig import Rig, infos, new, replayed, wait_until_over
 
 
 async def test_the_child_order_rate_refuses_children_and_later_slices_catch_up(

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import attrs
 import trio
 
+from sor_daemon.domain.events import StatusChanged
 from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.engine.engine import Engine
 from sor_daemon.engine.feed import Feed
@@ -69,6 +70,13 @@ def new(
 async def wait_until_over(order: SmartOrder) -> None:
     while not order.status.terminal:
         await trio.sleep(1)
+
+
+def infos(rig: Rig, order_id: str) -> list[str | None]:
+    """Every statusInfo the order's journal recorded, in order."""
+    return [
+        event.info for event in rig.journal.events_of(order_id) if isinstance(event, StatusChanged)
+    ]
 
 
 def replayed(journal: Journal, order_id: str) -> SmartOrder:
