@@ -119,7 +119,7 @@ async def run_daemon(
             await nursery.start(journal.run)
             gateway = EmsGateway(ems, config.data_dir)
             await nursery.start(gateway.run)
-            metered = MeteredGateway(gateway, gateway.events, metrics)
+            metered = MeteredGateway(gateway, gateway.news, metrics)
             session = MarketDataSession(market_data, config.data_dir)
             await nursery.start(session.run)
             ohlcv = CoinApiRest(
@@ -140,7 +140,7 @@ async def run_daemon(
             reporter = ParentReporter(config.order_entry.peers())
             services.observers.append(reporter)
             engine = Engine(
-                services, instruments, metered.events(), HaltFile(config.data_dir / "halt.json")
+                services, instruments, metered.news, HaltFile(config.data_dir / "halt.json")
             )
             supervisor.stage("recovering the journal")
             async with trio.open_nursery() as trading:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import Iterable
 
 import structlog
 import trio
@@ -26,7 +26,7 @@ from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.domain.validation import instruments_for
 from sor_daemon.domain.values import ChildReport
 from sor_daemon.engine.inbox import Inbox
-from sor_daemon.engine.ports import GatewayEvent
+from sor_daemon.engine.ports import GatewayEvent, GatewayNews
 from sor_daemon.engine.presenting import status_change
 from sor_daemon.engine.runner import (
     Cancel,
@@ -38,6 +38,7 @@ from sor_daemon.engine.runner import (
     Resume,
     Services,
 )
+from sor_daemon.engine.timers import Timers
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import NewSmartOrder, ParameterChanges
 from sor_daemon.store.halt import HaltFile, HaltState
@@ -55,17 +56,18 @@ class Engine:
         self,
         services: Services,
         instruments: InstrumentTable,
-        gateway_events: AsyncIterable[GatewayEvent],
+        gateway_news: GatewayNews,
         halt_file: HaltFile | None = None,
     ) -> None:
         self.services = services
         self.instruments = instruments
-        self._gateway_events = gateway_events
+        self._gateway_news = gateway_news
         self._halt_file = halt_file or HaltFile(None)
         self.halt_state: HaltState | None = None
         self._orders: dict[str, SmartOrder] = {}
         self._retired: Counter[str] = Counter()
         self._inboxes: dict[str, Inbox[Message]] = {}
+        self._timers = Timers()
         self._accepting: set[str] = set()
         self._nursery: trio.Nursery | None = None
 
@@ -75,15 +77,19 @@ class Engine:
         self._set_halt(self._halt_file.load())
         if self.halt_state is not None:
             log.warning("trading is halted", reason=self.halt_state.reason)
-        async with trio.open_nursery() as nursery:
-            self._nursery = nursery
-            for order in list(self._orders.values()):
-                if _is_over(order):
-                    nursery.start_soon(self._retire, order)
-                else:
-                    self._start_runner(order)
-            nursery.start_soon(self._route_gateway_events)
-            task_status.started()
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                nursery.start_soon(self._timers.run)
+                for order in list(self._orders.values()):
+                    if _is_over(order):
+                        nursery.start_soon(self._retire, order)
+                    else:
+                        self._start_runner(order)
+                self._gateway_news.listen(self._route_gateway_event)
+                task_status.started()
+        finally:
+            self._gateway_news.listen(None)
 
     # ---- the public face ---------------------------------------------------------------------
 
@@ -276,7 +282,7 @@ class Engine:
 
     def _start_runner(self, order: SmartOrder) -> None:
         assert self._nursery is not None, "the engine is not running"
-        inbox = self._inboxes[order.id] = Inbox[Message]()
+        inbox = self._inboxes[order.id] = Inbox[Message](self._timers)
         runner = OrderRunner(order, self._instruments_of(order), self.services, inbox)
         self._nursery.start_soon(self._run_runner, runner)
 
@@ -294,18 +300,19 @@ class Engine:
             self._start_runner(order)
         self._inboxes[order.id].put(message)
 
-    async def _route_gateway_events(self) -> None:
-        async for event in self._gateway_events:
-            if isinstance(event, ChildReport):
-                order_id = event.child_id.rpartition("-")[0]
-                order = self._orders.get(order_id)
-                if order is None or event.child_id not in order.children:
-                    log.warning("report for an unknown child order", child_order_id=event.child_id)
-                    continue
-                self._deliver(order, event)
-            else:
-                for inbox in list(self._inboxes.values()):
-                    inbox.put(event)
+    def _route_gateway_event(self, event: GatewayEvent) -> None:
+        """Put an EMS report into its order's inbox, and session news into every inbox: on the
+        bridge's turn, with no task between the FIX session and the runner."""
+        if isinstance(event, ChildReport):
+            order_id = event.child_id.rpartition("-")[0]
+            order = self._orders.get(order_id)
+            if order is None or event.child_id not in order.children:
+                log.warning("report for an unknown child order", child_order_id=event.child_id)
+                return
+            self._deliver(order, event)
+        else:
+            for inbox in list(self._inboxes.values()):
+                inbox.put(event)
 
 
 def _is_over(order: SmartOrder) -> bool:

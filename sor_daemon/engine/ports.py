@@ -7,7 +7,7 @@ venue, the daemon plugs in the real ones.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -34,8 +34,18 @@ class SessionDown:
 GatewayEvent = SessionUp | SessionDown | ChildReport
 
 
+class GatewayNews(Protocol):
+    """Where the EMS session's events come from (a ``Relay``): handed to one listener, on the
+    Trio thread, as they come."""
+
+    def listen(self, listener: Callable[[GatewayEvent], None] | None) -> None:
+        """Hand every event to ``listener`` from now on, starting with those kept so far; None
+        stops it (events are kept again)."""
+        ...
+
+
 class OrderGateway(Protocol):
-    """The EMS session, as the engine sees it. Its events arrive on the engine's channel."""
+    """The EMS session, as the engine sees it. Its events come through ``GatewayNews``."""
 
     @property
     def is_up(self) -> bool:

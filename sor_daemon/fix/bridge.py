@@ -37,7 +37,8 @@ MSG_TYPE_NEW_ORDER_SINGLE = "D"
 
 
 class TrioBridge(fix.Application):
-    """Forwards logon, logout and translated application messages to a Trio channel.
+    """Hands logon, logout and translated application messages to ``deliver``, on the Trio
+    thread (a channel's ``send_nowait``, or a ``Relay``'s ``publish`` to act on them at once).
 
     ``translate`` turns an inbound application message into a value for Trio (or None to drop
     it); it runs on the Trio thread, on the message parsed again with ``dictionary`` (the
@@ -48,7 +49,7 @@ class TrioBridge(fix.Application):
         self,
         name: str,
         token: trio.lowlevel.TrioToken,
-        channel: trio.MemorySendChannel[object],
+        deliver: Callable[[Any], None],
         translate: Callable[[fix.Message], object | None],
         on_logon: Callable[[], object],
         on_logout: Callable[[], object],
@@ -58,14 +59,14 @@ class TrioBridge(fix.Application):
         self._dictionary = fix.DataDictionary(str(dictionary))
         self._name = name
         self._token = token
-        self._channel = channel
+        self._deliver_value = deliver
         self._translate = translate
         self._on_logon = on_logon
         self._on_logout = on_logout
 
     def _deliver(self, value: object) -> None:
         """Queue ``value`` for Trio; safe from any thread, never raises."""
-        self._call_soon(self._send_nowait, value)
+        self._call_soon(self._hand_on, value)
 
     def _call_soon(self, function: Callable[[Any], None], argument: object) -> None:
         """Run ``function(argument)`` on the Trio thread soon; safe from any thread, never
@@ -77,9 +78,9 @@ class TrioBridge(fix.Application):
         except Exception:
             log.exception("FIX event could not be handed to Trio", session=self._name)
 
-    def _send_nowait(self, value: object) -> None:
+    def _hand_on(self, value: object) -> None:
         try:
-            self._channel.send_nowait(value)
+            self._deliver_value(value)
         except (trio.ClosedResourceError, trio.BrokenResourceError):
             log.debug("FIX event after its consumer closed", session=self._name)
         except Exception:
@@ -156,7 +157,7 @@ class TrioBridge(fix.Application):
             )
             return
         if value is not None:
-            self._send_nowait(value)
+            self._hand_on(value)
 
 
 @asynccontextmanager

@@ -3,7 +3,9 @@
 ``EmsGateway`` implements the engine's ``OrderGateway``: it sends child orders and status
 requests with ``Session.sendToTarget`` (thread-safe; it writes the FileStore and the socket), and
 turns logons, logouts and ExecutionReports into ``SessionUp``, ``SessionDown`` and
-``ChildReport`` values on a Trio channel. Sequence numbers and sent messages live in a quickfix
+``ChildReport`` values published on ``news`` (a ``Relay``): the bridge translates a report on the
+Trio thread and it goes on from there at once, with no task of the gateway's own in between.
+Sequence numbers and sent messages live in a quickfix
 FileStore under the data directory.
 """
 
@@ -20,6 +22,7 @@ import trio
 from sor_daemon.domain.events import ChildPlanned
 from sor_daemon.domain.smart_order import ChildOrder
 from sor_daemon.engine.ports import GatewayEvent, SessionDown, SessionUp
+from sor_daemon.engine.relay import Relay
 from sor_daemon.fix.bridge import TrioBridge, running_initiator
 from sor_daemon.fix.dialect import (
     execution_report,
@@ -66,7 +69,7 @@ class EmsGateway:
             "FIX.4.4", settings.sender_comp_id, settings.target_comp_id
         )
         self._up = False
-        self._send_events, self.events = trio.open_memory_channel[GatewayEvent](float("inf"))
+        self.news = Relay[GatewayEvent]()
 
     @property
     def is_up(self) -> bool:
@@ -112,13 +115,12 @@ class EmsGateway:
         )
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Start the initiator, forward its news until cancelled, then log out and stop it."""
-        raw_send, raw_receive = trio.open_memory_channel[object](float("inf"))
+        """Start the initiator, publish its news until cancelled, then log out and stop it."""
         dictionary = write_ems_dictionary(self._data_dir)
         bridge = TrioBridge(
             "ems",
             trio.lowlevel.current_trio_token(),
-            raw_send,
+            self._publish,
             translate=execution_report,
             on_logon=SessionUp,
             on_logout=SessionDown,
@@ -153,11 +155,14 @@ class EmsGateway:
             )
             task_status.started()
             try:
-                async for event in raw_receive:
-                    if isinstance(event, SessionUp):
-                        self._up = True
-                    elif isinstance(event, SessionDown):
-                        self._up = False
-                    self._send_events.send_nowait(event)  # type: ignore[arg-type]
+                await trio.sleep_forever()
             finally:
                 self._up = False
+
+    def _publish(self, event: GatewayEvent) -> None:
+        """On the Trio thread: note a logon or logout, then pass the event on."""
+        if isinstance(event, SessionUp):
+            self._up = True
+        elif isinstance(event, SessionDown):
+            self._up = False
+        self.news.publish(event)

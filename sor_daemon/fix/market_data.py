@@ -165,7 +165,7 @@ class MarketDataSession:
         bridge = TrioBridge(
             SESSION_NAME,
             trio.lowlevel.current_trio_token(),
-            raw_send,
+            raw_send.send_nowait,
             translate=market_data_message,
             on_logon=FeedUp,
             on_logout=FeedDown,

@@ -147,7 +147,7 @@ class OrderEntry:
         bridge = TrioBridge(
             "order_entry",
             trio.lowlevel.current_trio_token(),
-            raw_send,
+            raw_send.send_nowait,
             translate=read_request,
             on_logon=lambda: None,
             on_logout=lambda: None,

@@ -1,39 +1,36 @@
 """``MeteredGateway``: the EMS gateway with child orders counted by venue and outcome.
 
 It sits between the engine and the FIX gateway and implements the same ``OrderGateway`` port:
-what it sends it counts, and the engine reads the gateway's events through it (``events``), so
-the time from a child sent to its first fill is measured on the wire side of the engine. It
-reads them in the engine's own task rather than relaying them from a task of its own: every
-hop between tasks is another turn of the scheduler for a report to wait, under load.
-Children sent before a restart are not followed (their send time is gone).
+what it sends it counts, and the gateway's events pass through it on their way to the engine
+(``news``), so the time from a child sent to its first fill is measured on the wire side of the
+engine. They pass on the same turn: every hop between tasks is another turn of the scheduler
+for a report to wait, under load. Children sent before a restart are not followed (their send
+time is gone).
 """
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator
 
 import trio
 
 from sor_daemon.domain.events import ChildPlanned
 from sor_daemon.domain.smart_order import ChildOrder
 from sor_daemon.domain.values import ChildReport, ChildStatus
-from sor_daemon.engine.ports import GatewayEvent, OrderGateway
+from sor_daemon.engine.ports import GatewayEvent, GatewayNews, OrderGateway
+from sor_daemon.engine.relay import Relay
 from sor_daemon.ops.metrics import DaemonMetrics
 
 
 class MeteredGateway:
-    """An ``OrderGateway`` that counts; ``events()`` is what the engine reads instead."""
+    """An ``OrderGateway`` that counts; its ``news`` is what the engine listens to instead."""
 
     def __init__(
-        self,
-        gateway: OrderGateway,
-        gateway_events: trio.MemoryReceiveChannel[GatewayEvent],
-        metrics: DaemonMetrics,
+        self, gateway: OrderGateway, gateway_news: GatewayNews, metrics: DaemonMetrics
     ) -> None:
         self._gateway = gateway
-        self._gateway_events = gateway_events
         self._metrics = metrics
         self._open: dict[str, tuple[str, float]] = {}
+        self.news = Relay[GatewayEvent]()
+        gateway_news.listen(self._pass_on)
 
     @property
     def is_up(self) -> bool:
@@ -56,12 +53,11 @@ class MeteredGateway:
         """Ask the EMS to cancel every order on ``exchange`` (the kill switch)."""
         return self._gateway.mass_cancel(exchange)
 
-    async def events(self) -> AsyncIterator[GatewayEvent]:
-        """The gateway's events, each counted as it passes (for one reader: the engine)."""
-        async for event in self._gateway_events:
-            if isinstance(event, ChildReport):
-                self._observe(event)
-            yield event
+    def _pass_on(self, event: GatewayEvent) -> None:
+        """Count a report as it passes, and hand the event on."""
+        if isinstance(event, ChildReport):
+            self._observe(event)
+        self.news.publish(event)
 
     def _observe(self, report: ChildReport) -> None:
         sent = self._open.get(report.child_id)

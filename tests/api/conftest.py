@@ -20,7 +20,6 @@ from sor_daemon.config import Config, config_from_dict
 from sor_daemon.engine.clock import TrioClock
 from sor_daemon.engine.engine import Engine
 from sor_daemon.engine.feed import Feed
-from sor_daemon.engine.ports import GatewayEvent
 from sor_daemon.engine.runner import Services
 from sor_daemon.engine.settings import TradingSettings
 from sor_daemon.ops.metrics import DaemonMetrics
@@ -73,15 +72,14 @@ async def serving(tmp_path: Path, **api: object) -> AsyncIterator[ApiServer]:
         {"api": {"listen": "127.0.0.1:0", "keys": key_tables(), **api}}
     )
     clock = TrioClock(START)
-    send, receive = trio.open_memory_channel[GatewayEvent](float("inf"))
     journal = Journal(tmp_path / "journal.sqlite", run_sync=run_inline)
     try:
         async with trio.open_nursery() as nursery:
             await nursery.start(journal.run)
             feed = Feed(config.api.feed_queue_size)
-            venue = PaperVenue(send, clock)
+            venue = PaperVenue(clock)
             services = Services(journal, venue, StaticMarket(clock), feed, clock, TradingSettings())
-            engine = Engine(services, TABLE, receive)
+            engine = Engine(services, TABLE, venue.news)
             await nursery.start(engine.run)
             keys = KeyTable(config.api.api_keys(), required=config.api.auth_required)
             observability = Observability(engine, venue, journal, DaemonMetrics())

@@ -11,7 +11,6 @@ import trio
 from sor_daemon.engine.clock import TrioClock
 from sor_daemon.engine.engine import Engine
 from sor_daemon.engine.feed import Feed
-from sor_daemon.engine.ports import GatewayEvent
 from sor_daemon.engine.runner import Services
 from sor_daemon.engine.settings import TradingSettings
 from sor_daemon.store.journal import Journal
@@ -23,12 +22,11 @@ from tests.support.rig import Rig, run_inline
 @pytest.fixture
 async def rig(tmp_path: Path, nursery: trio.Nursery) -> AsyncIterator[Rig]:
     clock = TrioClock(START)
-    send, receive = trio.open_memory_channel[GatewayEvent](float("inf"))
-    venue = PaperVenue(send, clock)
+    venue = PaperVenue(clock)
     journal = Journal(tmp_path / "journal.sqlite", run_sync=run_inline)
     await nursery.start(journal.run)
     market = StaticMarket(clock)
     services = Services(journal, venue, market, Feed(), clock, TradingSettings())
-    engine = Engine(services, TABLE, receive)
+    engine = Engine(services, TABLE, venue.news)
     await nursery.start(engine.run)
-    yield Rig(engine, venue, journal, services.feed, send, market)
+    yield Rig(engine, venue, journal, services.feed, venue.news, market)

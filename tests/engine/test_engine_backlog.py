@@ -23,7 +23,7 @@ async def test_a_report_waiting_while_the_runner_was_busy_is_booked_not_chased(
     rig.market.busy = trio.Event()
     mock_clock.jump(1)  # slice 1 is due: the runner plans it and is held there
     await trio.testing.wait_all_tasks_blocked()
-    rig.events.send_nowait(rig.venue.executed[first.child_id])  # the first child's report
+    rig.events.publish(rig.venue.executed[first.child_id])  # the first child's report
     await trio.testing.wait_all_tasks_blocked()
     mock_clock.jump(TradingSettings().reconcile_timeout.total_seconds())  # now overdue
     rig.market.busy.set()

@@ -13,7 +13,6 @@ from sor_daemon.domain.values import OrderStatus
 from sor_daemon.engine.clock import TrioClock
 from sor_daemon.engine.engine import Engine
 from sor_daemon.engine.feed import Feed
-from sor_daemon.engine.ports import GatewayEvent
 from sor_daemon.engine.runner import Services
 from sor_daemon.engine.settings import TradingSettings
 from sor_daemon.protocol.messages import ParameterChanges
@@ -27,8 +26,7 @@ from tests.support.rig import new, run_inline, wait_until_over
 async def run_engine(
     journal_path: Path, clock: TrioClock, task_status: trio.TaskStatus = trio.TASK_STATUS_IGNORED
 ) -> None:
-    send, receive = trio.open_memory_channel[GatewayEvent](float("inf"))
-    venue = PaperVenue(send, clock)
+    venue = PaperVenue(clock)
     journal = Journal(journal_path, run_sync=run_inline)
     try:
         async with trio.open_nursery() as nursery:
@@ -36,7 +34,9 @@ async def run_engine(
             services = Services(
                 journal, venue, StaticMarket(clock), Feed(), clock, TradingSettings()
             )
-            engine = Engine(services, TABLE, receive, HaltFile(journal_path.with_name("halt.json")))
+            engine = Engine(
+                services, TABLE, venue.news, HaltFile(journal_path.with_name("halt.json"))
+            )
             await nursery.start(engine.run)
             task_status.started((engine, venue))
     finally:

@@ -122,7 +122,7 @@ async def test_a_duplicate_client_id_is_refused(
 
 async def lose_session(rig: Rig, reason: str = "connection lost") -> None:
     rig.venue.is_up = False
-    rig.events.send_nowait(SessionDown(reason))
+    rig.events.publish(SessionDown(reason))
     await trio.sleep(0.5)
 
 
@@ -137,7 +137,7 @@ async def test_a_lost_ems_session_pauses_the_order_until_it_is_back(
     await trio.sleep(25)
     assert len(rig.venue.sent) == 2
     rig.venue.is_up = True
-    rig.events.send_nowait(SessionUp())
+    rig.events.publish(SessionUp())
     await wait_until_over(order)
     assert order.status is OrderStatus.COMPLETED
     assert order.filled == Decimal(10)
@@ -168,7 +168,7 @@ async def drop_a_report_and_reconnect(rig: Rig, order: SmartOrder, answer_status
     rig.venue.silent = False
     rig.venue.answer_status = answer_status
     rig.venue.is_up = True
-    rig.events.send_nowait(SessionUp())
+    rig.events.publish(SessionUp())
 
 
 async def test_after_a_reconnect_open_children_are_reconciled_before_trading(

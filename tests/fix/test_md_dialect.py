@@ -210,7 +210,7 @@ async def test_the_bridge_hands_values_to_trio_and_drops_malformed_messages() ->
     bridge = TrioBridge(
         "market-data",
         trio.lowlevel.current_trio_token(),
-        send,
+        send.send_nowait,
         translate=market_data_message,
         on_logon=object,
         on_logout=object,

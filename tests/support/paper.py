@@ -20,6 +20,7 @@ from sor_daemon.domain.smart_order import ChildOrder
 from sor_daemon.domain.values import ChildReport, ChildStatus
 from sor_daemon.engine.clock import Clock
 from sor_daemon.engine.ports import GatewayEvent
+from sor_daemon.engine.relay import Relay
 
 
 class PaperVenue:
@@ -29,8 +30,8 @@ class PaperVenue:
     ``answer_status`` says whether status requests get an answer.
     """
 
-    def __init__(self, events: trio.MemorySendChannel[GatewayEvent], clock: Clock) -> None:
-        self._events = events
+    def __init__(self, clock: Clock) -> None:
+        self.news = Relay[GatewayEvent]()
         self._clock = clock
         self.is_up = True
         self.reject_with: str | None = None
@@ -58,7 +59,7 @@ class PaperVenue:
             )
         self.executed[child.child_id] = report
         if not self.silent:
-            self._events.send_nowait(report)
+            self.news.publish(report)
         return True
 
     def mass_cancel(self, exchange: str) -> bool:
@@ -69,7 +70,7 @@ class PaperVenue:
         self.status_requests.append(child.id)
         if self.answer_status:
             known = self.executed.get(child.id)
-            self._events.send_nowait(
+            self.news.publish(
                 known
                 or ChildReport(
                     child.id,

@@ -13,6 +13,7 @@ from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.engine.engine import Engine
 from sor_daemon.engine.feed import Feed
 from sor_daemon.engine.ports import GatewayEvent
+from sor_daemon.engine.relay import Relay
 from sor_daemon.protocol.codec import parse_ws_message
 from sor_daemon.protocol.messages import NewSmartOrder
 from sor_daemon.store.journal import Journal
@@ -30,7 +31,7 @@ class Rig:
     venue: PaperVenue
     journal: Journal
     feed: Feed
-    events: trio.MemorySendChannel[GatewayEvent]
+    events: Relay[GatewayEvent]
     market: StaticMarket
 
 
