@@ -74,8 +74,18 @@ class FeedSocket:
     async def _write(
         self, websocket: WebSocket, subscription: Subscription, scope: trio.CancelScope
     ) -> None:
-        async for text in subscription.messages:
-            await websocket.send_text(text)
+        """Send every queued message in order, then close as too slow if the feed cut this
+        subscriber off. A message already queued is taken without a checkpoint of its own
+        (sending one still yields to the other writers): with 100 subscribers that cost a
+        seventh of the CPU per message sent."""
+        messages = subscription.messages
+        with contextlib.suppress(trio.EndOfChannel):
+            while True:
+                try:
+                    text = messages.receive_nowait()
+                except trio.WouldBlock:
+                    text = await messages.receive()
+                await websocket.send_text(text)
         if subscription.dropped:
             log.warning("feed client too slow, disconnecting", client=str(websocket.client))
             await websocket.close(CLOSE_TOO_SLOW, "too slow: the feed queue overflowed")

@@ -10,6 +10,8 @@ time is gone).
 
 from __future__ import annotations
 
+from typing import Any
+
 import trio
 
 from sor_daemon.domain.events import ChildPlanned
@@ -29,6 +31,8 @@ class MeteredGateway:
         self._gateway = gateway
         self._metrics = metrics
         self._open: dict[str, tuple[str, float]] = {}
+        self._counts: dict[tuple[str, str], Any] = {}
+        self._latencies: dict[str, Any] = {}
         self.news = Relay[GatewayEvent]()
         gateway_news.listen(self._pass_on)
 
@@ -41,7 +45,7 @@ class MeteredGateway:
         """Send and count a child order; remember when, until its first fill or its end."""
         sent = self._gateway.send_new(child)
         if sent:
-            self._metrics.child_orders.labels(child.exchange, "sent").inc()
+            self._count(child.exchange, "sent")
             self._open[child.child_id] = (child.exchange, trio.current_time())
         return sent
 
@@ -65,10 +69,24 @@ class MeteredGateway:
             return
         exchange, sent_at = sent
         if report.status is ChildStatus.REJECTED:
-            self._metrics.child_orders.labels(exchange, "rejected").inc()
+            self._count(exchange, "rejected")
         elif report.cum_qty > 0:
-            self._metrics.child_orders.labels(exchange, "filled").inc()
-            self._metrics.fill_latency.labels(exchange).observe(trio.current_time() - sent_at)
+            self._count(exchange, "filled")
+            latency = self._latencies.get(exchange)
+            if latency is None:
+                latency = self._latencies[exchange] = self._metrics.fill_latency.labels(exchange)
+            latency.observe(trio.current_time() - sent_at)
         elif not report.status.terminal:
             return
         del self._open[report.child_id]
+
+    def _count(self, exchange: str, outcome: str) -> None:
+        """Count one child order's outcome. The labelled counter is looked up once per venue and
+        outcome: prometheus_client's ``labels`` takes a lock and builds a key on every call,
+        which showed in the profile at a few percent of the Trio thread."""
+        counter = self._counts.get((exchange, outcome))
+        if counter is None:
+            counter = self._counts[exchange, outcome] = self._metrics.child_orders.labels(
+                exchange, outcome
+            )
+        counter.inc()

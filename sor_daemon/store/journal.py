@@ -1,9 +1,11 @@
 """The journal: every smart order event, durable in SQLite before it takes effect.
 
-One writer task owns the connection. Callers ``await journal.append(...)``; the writer takes
-everything queued since its last commit and writes it in one transaction off the Trio thread
-(group commit), so a burst of events costs one fsync and no caller waits longer than one commit
-behind the one in progress. SQLite runs in WAL mode with ``synchronous=FULL``: a commit that
+One writer task owns the connection. Callers ``await journal.append(...)``; their rows join the
+batch being gathered, and the writer takes everything gathered since its last commit and writes
+it in one transaction off the Trio thread (group commit), so a burst of events costs one fsync
+and no caller waits longer than one commit behind the one in progress. Every caller of a batch
+waits on the batch's one event: a thousand orders slicing at once cost one wake-up object, not
+one each. SQLite runs in WAL mode with ``synchronous=FULL``: a commit that
 returned survives a crash of the process or the machine; a torn, uncommitted tail is discarded
 by SQLite on the next open.
 
@@ -64,7 +66,6 @@ _RETIRED_EVENTS = (
     "SELECT order_id, kind, body FROM events WHERE order_id IN (SELECT order_id FROM retired) "
     "ORDER BY seq"
 )
-MAX_BATCH = 4096
 
 
 class JournalClosed(RuntimeError):
@@ -72,11 +73,16 @@ class JournalClosed(RuntimeError):
 
 
 @attrs.define
-class _Pending:
-    rows: list[tuple[str, str, str]]
+class _Batch:
+    """What one transaction will write, and the one event its callers wait on."""
+
+    rows: list[tuple[str, str, str]] = attrs.Factory(list)
     retired: list[tuple[str, str, str | None]] = attrs.Factory(list)
     done: trio.Event = attrs.Factory(trio.Event)
     error: BaseException | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.rows or self.retired)
 
 
 def open_database(path: Path) -> sqlite3.Connection:
@@ -131,7 +137,9 @@ class Journal:
         self._observe_commit = observe_commit
         self._connection = open_database(path)
         self._lookup = sqlite3.connect(path)
-        self._send, self._receive = trio.open_memory_channel[_Pending](float("inf"))
+        self._batch = _Batch()
+        self._gathering = trio.Event()
+        """Set once the batch being gathered has something in it: the writer waits for it."""
         self._closed = False
         self.commits = 0
 
@@ -196,66 +204,62 @@ class Journal:
     async def retire(self, order_id: str, status: str, client_ref: str | None = None) -> None:
         """Mark an order that is over as retired, with its last client reference (idempotent);
         returns once durable."""
-        await self._enqueue(_Pending([], [(order_id, status, client_ref)]))
+        await self._enqueue([], [(order_id, status, client_ref)])
 
     async def append(self, *events: Event) -> None:
         """Return once every event is durable; raises JournalClosed if it cannot be."""
         if events:
-            await self._enqueue(_Pending([encode(event) for event in events]))
+            await self._enqueue([encode(event) for event in events], [])
 
-    async def _enqueue(self, pending: _Pending) -> None:
+    async def _enqueue(
+        self, rows: list[tuple[str, str, str]], retired: list[tuple[str, str, str | None]]
+    ) -> None:
         await trio.lowlevel.checkpoint_if_cancelled()  # a task being stopped stops here
         if self._closed:
             raise JournalClosed("the journal is closed")
-        self._send.send_nowait(pending)
-        await pending.done.wait()
-        if pending.error is not None:
-            raise JournalClosed(f"the journal could not write: {pending.error}") from pending.error
+        batch = self._batch
+        batch.rows += rows
+        batch.retired += retired
+        self._gathering.set()
+        await batch.done.wait()
+        if batch.error is not None:
+            raise JournalClosed(f"the journal could not write: {batch.error}") from batch.error
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """The writer: commit whatever is queued, one transaction per batch, until cancelled."""
         task_status.started()
         try:
             while True:
-                batch = [await self._receive.receive()]
-                while len(batch) < MAX_BATCH:
-                    try:
-                        batch.append(self._receive.receive_nowait())
-                    except trio.WouldBlock:
-                        break
-                await self._commit(batch)
+                await self._gathering.wait()
+                await self._commit(self._take_batch())
         finally:
             self._closed = True
             await self._drain()
 
-    async def _commit(self, batch: list[_Pending]) -> None:
-        rows = [row for pending in batch for row in pending.rows]
-        retired = [row for pending in batch for row in pending.retired]
+    def _take_batch(self) -> _Batch:
+        """The batch gathered so far; the next callers gather a new one."""
+        batch, self._batch = self._batch, _Batch()
+        self._gathering = trio.Event()
+        return batch
+
+    async def _commit(self, batch: _Batch) -> None:
         started = time.perf_counter()
         try:
-            await self._run_sync(self._write, rows, retired)
+            await self._run_sync(self._write, batch.rows, batch.retired)
             if self._observe_commit is not None:
                 self._observe_commit(time.perf_counter() - started)
         except Exception as error:
-            log.error("journal write failed", error=str(error), rows=len(rows))
-            for pending in batch:
-                pending.error = error
+            log.error("journal write failed", error=str(error), rows=len(batch.rows))
+            batch.error = error
             raise
         finally:
-            for pending in batch:
-                pending.done.set()
+            batch.done.set()
 
     async def _drain(self) -> None:
-        """On shutdown, commit what was queued before the writer stopped (shielded)."""
+        """On shutdown, commit what was gathered before the writer stopped (shielded)."""
         with trio.CancelScope(shield=True):
-            batch = []
-            while True:
-                try:
-                    batch.append(self._receive.receive_nowait())
-                except trio.WouldBlock:
-                    break
-            if batch:
-                await self._commit(batch)
+            if self._batch:
+                await self._commit(self._take_batch())
 
     def _write(
         self, rows: list[tuple[str, str, str]], retired: list[tuple[str, str, str | None]]

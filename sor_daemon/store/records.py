@@ -1,16 +1,18 @@
 """How journal events become rows and back: JSON with exact decimals and tagged by kind.
 
 The journal needs its own converter, separate from the wire's: on the wire a quantity is a JSON
-number, in the journal it must come back as the very Decimal that went in.
+number, in the journal it must come back as the very Decimal that went in. Every event is
+encoded on the Trio thread before it is journaled, so the JSON is orjson's: the standard
+library's encoder was about a tenth of that thread's time per child order.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from decimal import Decimal
 
 import cattrs
+import orjson
 
 from sor_daemon.domain.events import EVENT_TYPES, Event
 from sor_daemon.protocol.periods import Period
@@ -38,7 +40,7 @@ _KINDS: dict[str, type] = {kind.__name__: kind for kind in EVENT_TYPES}
 
 def encode(event: Event) -> tuple[str, str, str]:
     """The row for an event: (order id, kind, JSON body)."""
-    body = json.dumps(_CONVERTER.unstructure(event), separators=(",", ":"))
+    body = orjson.dumps(_CONVERTER.unstructure(event)).decode()
     return event.order_id, type(event).__name__, body
 
 
@@ -48,6 +50,6 @@ def decode(kind: str, body: str) -> Event:
     if event_type is None:
         raise CorruptRecord(f"unknown journal record kind {kind!r}")
     try:
-        return _CONVERTER.structure(json.loads(body), event_type)
+        return _CONVERTER.structure(orjson.loads(body), event_type)
     except (ValueError, cattrs.BaseValidationError) as error:
         raise CorruptRecord(f"journal record of kind {kind} cannot be read: {error}") from error
