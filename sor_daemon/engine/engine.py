@@ -38,7 +38,6 @@ from sor_daemon.engine.runner import (
     Resume,
     Services,
 )
-from sor_daemon.engine.timers import Timers
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import NewSmartOrder, ParameterChanges
 from sor_daemon.store.halt import HaltFile, HaltState
@@ -67,7 +66,6 @@ class Engine:
         self._orders: dict[str, SmartOrder] = {}
         self._retired: Counter[str] = Counter()
         self._inboxes: dict[str, Inbox[Message]] = {}
-        self._timers = Timers()
         self._accepting: set[str] = set()
         self._nursery: trio.Nursery | None = None
 
@@ -80,7 +78,6 @@ class Engine:
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
-                nursery.start_soon(self._timers.run)
                 for order in list(self._orders.values()):
                     if _is_over(order):
                         nursery.start_soon(self._retire, order)
@@ -88,6 +85,7 @@ class Engine:
                         self._start_runner(order)
                 self._gateway_news.listen(self._route_gateway_event)
                 task_status.started()
+                await trio.sleep_forever()  # runners come and go; the engine serves on
         finally:
             self._gateway_news.listen(None)
 
@@ -282,7 +280,7 @@ class Engine:
 
     def _start_runner(self, order: SmartOrder) -> None:
         assert self._nursery is not None, "the engine is not running"
-        inbox = self._inboxes[order.id] = Inbox[Message](self._timers)
+        inbox = self._inboxes[order.id] = Inbox[Message]()
         runner = OrderRunner(order, self._instruments_of(order), self.services, inbox)
         self._nursery.start_soon(self._run_runner, runner)
 

@@ -25,8 +25,9 @@ class Relay(Generic[T]):
         self._listener: Listener[T] | None = None
 
     def publish(self, news: T) -> None:
-        """Hand ``news`` to the listener now, or keep it for the next one."""
-        if self._listener is None:
+        """Hand ``news`` to the listener now, or keep it for the next one (or, while the
+        listener is still taking what was kept, behind that)."""
+        if self._listener is None or self._backlog:
             self._backlog.append(news)
         else:
             self._listener(news)

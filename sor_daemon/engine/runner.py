@@ -165,7 +165,10 @@ class OrderRunner:
             deadline = math.inf if wake_at is None else self._services.clock.deadline(wake_at)
             message = self._queued()
             if message is None:
-                message = await self._inbox.get_until(deadline)
+                with trio.move_on_at(deadline):
+                    message = await self._inbox.get()
+                if message is None:  # one may have come just as the deadline passed
+                    message = self._queued()
             # Only the wait is bounded by the deadline: handling a message is never cut short,
             # or a deadline passing mid-way would act on half-changed state.
             if message is not None:

@@ -41,8 +41,9 @@ class TrioBridge(fix.Application):
     thread (a channel's ``send_nowait``, or a ``Relay``'s ``publish`` to act on them at once).
 
     ``translate`` turns an inbound application message into a value for Trio (or None to drop
-    it); it runs on the Trio thread, on the message parsed again with ``dictionary`` (the
-    session's data dictionary, for its repeating groups), and must not keep the message.
+    it); it runs on the Trio thread, on the message ``read`` makes of the text (quickfix's
+    parse with the session's dictionary, ``read_with_dictionary``, for messages with repeating
+    groups), and must not keep the message.
     """
 
     def __init__(
@@ -53,10 +54,10 @@ class TrioBridge(fix.Application):
         translate: Callable[[fix.Message], object | None],
         on_logon: Callable[[], object],
         on_logout: Callable[[], object],
-        dictionary: Path,
+        read: Callable[[str], Any],
     ) -> None:
         super().__init__()
-        self._dictionary = fix.DataDictionary(str(dictionary))
+        self._read = read
         self._name = name
         self._token = token
         self._deliver_value = deliver
@@ -150,7 +151,7 @@ class TrioBridge(fix.Application):
         """On the Trio thread: parse and translate a message, and queue what it means."""
         self._trace("in", text)
         try:
-            value = self._translate(fix.Message(text, self._dictionary, False))
+            value = self._translate(self._read(text))
         except Exception:
             log.exception(
                 "inbound FIX message could not be read", session=self._name, message=_shown(text)
@@ -158,6 +159,17 @@ class TrioBridge(fix.Application):
             return
         if value is not None:
             self._hand_on(value)
+
+
+def read_with_dictionary(dictionary: Path) -> Callable[[str], fix.Message]:
+    """A reader for ``TrioBridge``: quickfix's parse of a message's text with the data
+    dictionary at ``dictionary`` (which knows the repeating groups)."""
+    parsed_dictionary = fix.DataDictionary(str(dictionary))
+
+    def read(text: str) -> fix.Message:
+        return fix.Message(text, parsed_dictionary, False)
+
+    return read
 
 
 @asynccontextmanager

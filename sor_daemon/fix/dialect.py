@@ -138,12 +138,12 @@ def order_mass_cancel_request(request_id: str, exchange: str, now: datetime) -> 
     return message
 
 
-def field_text(fields: fix.FieldMap, tag: int) -> str | None:
+def field_text(fields: fix.FieldMap | FlatFields, tag: int) -> str | None:
     """The field's value, or None when the message (or group entry) does not carry it."""
     return fields.getField(tag) if fields.isSetField(tag) else None
 
 
-def field_decimal(fields: fix.FieldMap, tag: int) -> Decimal | None:
+def field_decimal(fields: fix.FieldMap | FlatFields, tag: int) -> Decimal | None:
     """The field as a Decimal; None when missing or not finite, ValueError when not a number."""
     value = field_text(fields, tag)
     if value is None:
@@ -155,7 +155,43 @@ def field_decimal(fields: fix.FieldMap, tag: int) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def execution_report(message: fix.Message) -> ChildReport | None:
+class FlatFields:
+    """A FIX message read from its text in one pass, for the EMS's ExecutionReports (which have
+    no repeating groups): quickfix's ``getHeader``/``isSetField``/``getField``, but a dict.
+
+    Reading a report through quickfix's ``Message`` is a call into quickfix per field, and each
+    call gives up Python's GIL and waits to take it back from the FIX threads: a dozen waits per
+    report on a busy Trio thread. The session has already validated the message against the
+    dictionary before the bridge sees it. A tag repeated (only in a group) keeps its first value.
+    """
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, text: str) -> None:
+        fields: dict[int, str] = {}
+        for field in text.split("\x01"):
+            tag, equals, value = field.partition("=")
+            if equals and tag.isdigit():
+                fields.setdefault(int(tag), value)
+        self._fields = fields
+
+    def getHeader(self) -> FlatFields:
+        """The header's fields: the same map, header tags being distinct from body tags."""
+        return self
+
+    def isSetField(self, tag: int) -> bool:
+        """True when the message carries ``tag``."""
+        return tag in self._fields
+
+    def getField(self, tag: int) -> str:
+        """The value of ``tag``; KeyError naming the tag when the message does not carry it."""
+        try:
+            return self._fields[tag]
+        except KeyError:
+            raise KeyError(f"the message has no tag {tag}") from None
+
+
+def execution_report(message: fix.Message | FlatFields) -> ChildReport | None:
     """The report an ExecutionReport carries, or None for other messages or foreign orders."""
     if message.getHeader().getField(Tag.MSG_TYPE) != "8":
         return None

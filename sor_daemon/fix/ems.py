@@ -25,6 +25,7 @@ from sor_daemon.engine.ports import GatewayEvent, SessionDown, SessionUp
 from sor_daemon.engine.relay import Relay
 from sor_daemon.fix.bridge import TrioBridge, running_initiator
 from sor_daemon.fix.dialect import (
+    FlatFields,
     execution_report,
     new_order_single,
     order_mass_cancel_request,
@@ -124,7 +125,7 @@ class EmsGateway:
             translate=execution_report,
             on_logon=SessionUp,
             on_logout=SessionDown,
-            dictionary=dictionary,
+            read=FlatFields,
         )
         settings = initiator_settings(
             self._data_dir,

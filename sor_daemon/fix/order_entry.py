@@ -26,7 +26,7 @@ import trio
 
 from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.engine.engine import USER_CANCEL_REASON, Engine
-from sor_daemon.fix.bridge import TrioBridge, running_initiator
+from sor_daemon.fix.bridge import TrioBridge, read_with_dictionary, running_initiator
 from sor_daemon.fix.dictionary import write_order_entry_dictionary
 from sor_daemon.fix.parent_dialect import (
     CXL_OTHER,
@@ -151,7 +151,7 @@ class OrderEntry:
             translate=read_request,
             on_logon=lambda: None,
             on_logout=lambda: None,
-            dictionary=dictionary,
+            read=read_with_dictionary(dictionary),
         )
         defaults = common_defaults(
             self._data_dir, dictionary, reset_on_logon=self.settings.reset_on_logon

@@ -16,7 +16,7 @@ import quickfix44 as fix44
 import trio
 
 from sor_daemon.domain.market import PriceLevel
-from sor_daemon.fix.bridge import TrioBridge
+from sor_daemon.fix.bridge import TrioBridge, read_with_dictionary
 from sor_daemon.fix.dictionary import standard_fix44_path
 from sor_daemon.fix.md_dialect import (
     BookSide,
@@ -214,7 +214,7 @@ async def test_the_bridge_hands_values_to_trio_and_drops_malformed_messages() ->
         translate=market_data_message,
         on_logon=object,
         on_logout=object,
-        dictionary=standard_fix44_path(),
+        read=read_with_dictionary(standard_fix44_path()),
     )
     session = fix.SessionID("FIX.4.4", "KEY", "COINAPI_V2")
 
