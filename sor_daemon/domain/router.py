@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import takewhile
 
 import attrs
 
@@ -196,13 +197,20 @@ def _acceptable_price(side: Side, venues: Sequence[VenueBook], tolerance_bps: De
 def _acceptable_levels(
     side: Side, venues: Sequence[VenueBook], limit: Decimal
 ) -> list[tuple[VenueBook, PriceLevel]]:
-    """Every level at an acceptable price, best price first, the first listed venue on a tie."""
+    """Every level at an acceptable price, best price first, the first listed venue on a tie.
+
+    A book lists its levels best first, so a venue's levels are read only up to the first one
+    beyond ``limit``: a slice of a small order on a deep book looks at a few levels, not all."""
     offers = [
         (rank, depth, venue, level)
         for rank, venue in enumerate(venues)
         if venue.book is not None
-        for depth, level in enumerate(_levels(side, venue.book))
-        if level.size > 0 and _better_or_equal(side, level.price, limit)
+        for depth, level in enumerate(
+            takewhile(
+                lambda level: _better_or_equal(side, level.price, limit), _levels(side, venue.book)
+            )
+        )
+        if level.size > 0
     ]
     sign = 1 if side is Side.BUY else -1
     offers.sort(key=lambda offer: (sign * offer[3].price, offer[0], offer[1]))
