@@ -10,8 +10,11 @@ what it saw to a pickle file, which ``SubscriberGroup.collect`` merges into one 
 The baseline is a raw trio-websocket server (``python -m bench.feed broadcast``) with the feed's
 shape and nothing else: one bounded queue and one writer task per subscriber, a publisher that
 offers every message to every queue (cutting off a subscriber whose queue is full) at a steady
-rate. Each message carries the moment it was published (``SentAt``) and is padded to the size of
-the daemon's messages, so the same subscribers measure both.
+rate. At each wake-up the publisher offers every message that has come due, so that it keeps to
+the rate however busy the writers are: one message a wake-up would give it one turn in every
+round of the scheduler over the writers, and so their pace. It stops once every subscriber is
+cut off. Each message carries the moment it was published (``SentAt``) and is padded to the
+size of the daemon's messages, so the same subscribers measure both.
 """
 
 from __future__ import annotations
@@ -19,12 +22,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import pickle
 import subprocess
 import sys
 import time
 from array import array
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from pathlib import Path
 
 import attrs
@@ -44,6 +48,8 @@ QUEUE_SIZE = 4096
 ``[api] feed_queue_size``."""
 START_LIMIT_SECONDS = 60
 STOP_LIMIT_SECONDS = 120
+CLOSE_NORMAL = 1000
+CLOSE_ABNORMAL = 1006
 CLOSE_TOO_SLOW = 1008
 
 
@@ -54,7 +60,23 @@ class Arrivals:
     indices: array
     times: array
     closed: str | None
-    """Why the server closed the connection before the end (``1008 too slow``), or None."""
+    """How the connection ended before the subscriber stopped (``1008 too slow: ...``, the close
+    code first), or None."""
+
+    @property
+    def cut_off(self) -> bool:
+        """The server closed the connection as too slow."""
+        return self._code == CLOSE_TOO_SLOW
+
+    @property
+    def broken(self) -> bool:
+        """The connection ended early otherwise than closed normally or as too slow: the server
+        failed, or the connection dropped."""
+        return self._code not in (None, CLOSE_NORMAL, CLOSE_TOO_SLOW)
+
+    @property
+    def _code(self) -> int | None:
+        return None if self.closed is None else int(self.closed.split()[0])
 
 
 @attrs.frozen
@@ -88,15 +110,22 @@ class Reception:
                     first[index] = at
         return first
 
-    def spreads(self, start: float, end: float) -> list[float]:
-        """For every receipt of a message first received between ``start`` and ``end``, how
-        long after that first receipt it came: what serving the other subscribers cost it."""
+    def spreads(self, counted: Container[int]) -> list[float]:
+        """For every receipt of a message in ``counted``, how long after the first receipt of
+        that message it came: what serving the other subscribers cost it."""
         first = self.first_receipts()
         return [
             at - first[index]
             for arrivals in self.subscribers
             for index, at in zip(arrivals.indices, arrivals.times, strict=True)
-            if start <= first[index] < end
+            if index in counted
+        ]
+
+    def received(self, counted: Container[int]) -> list[int]:
+        """Per subscriber, how many of the messages in ``counted`` it received."""
+        return [
+            sum(1 for index in arrivals.indices if index in counted)
+            for arrivals in self.subscribers
         ]
 
     def latencies(self, produced: dict[int, float]) -> list[float]:
@@ -216,13 +245,15 @@ def _expect_line(process: subprocess.Popen[str], prefix: str) -> str:
 async def _subscribe(url: str, count: int, out: Path) -> None:
     texts: dict[str, int] = {}
     received = [(array("l"), array("d"), [None]) for _ in range(count)]
+    stopping = trio.Event()
     async with trio.open_nursery() as nursery:
         with trio.fail_after(START_LIMIT_SECONDS):
             connections = [await connect_websocket_url(nursery, url) for _ in range(count)]
         for connection, (indices, times, closed) in zip(connections, received, strict=True):
-            nursery.start_soon(_record, connection, texts, indices, times, closed)
+            nursery.start_soon(_record, connection, texts, indices, times, closed, stopping)
         print("ready", flush=True)
         await trio.to_thread.run_sync(sys.stdin.readline)
+        stopping.set()
         with trio.move_on_after(5):
             async with trio.open_nursery() as closing:
                 for connection in connections:
@@ -241,15 +272,22 @@ async def _record(
     indices: array,
     times: array,
     closed: list[str | None],
+    stopping: trio.Event,
 ) -> None:
-    """Timestamp and index every message until the connection ends; nothing else."""
+    """Timestamp and index every message until the connection ends, and how it ended unless
+    the subscriber was stopping; nothing else."""
     clock = time.time
     while True:
         try:
             text = await connection.get_message()
         except ConnectionClosed as ended:
-            if ended.reason is not None and ended.reason.code == CLOSE_TOO_SLOW:
-                closed[0] = f"{ended.reason.code} {ended.reason.reason}"
+            if not stopping.is_set():
+                reason = ended.reason
+                closed[0] = (
+                    f"{reason.code} {reason.reason or reason.name}"
+                    if reason is not None
+                    else f"{CLOSE_ABNORMAL} no close frame"
+                )
             return
         at = clock()
         indices.append(texts.setdefault(text, len(texts)))
@@ -275,7 +313,7 @@ async def _broadcast(subscriber_count: int, rate: float, size: int, count: int) 
         async with receive:
             async for text in receive:
                 await connection.send_message(text)
-        await connection.aclose(CLOSE_TOO_SLOW if send in cut_off else 1000)
+        await connection.aclose(CLOSE_TOO_SLOW if send in cut_off else CLOSE_NORMAL)
         finished += 1
         if finished == subscriber_count:
             drained.set()
@@ -285,16 +323,21 @@ async def _broadcast(subscriber_count: int, rate: float, size: int, count: int) 
         print(f"port {server.port}", flush=True)
         await everyone.wait()
         start = trio.current_time()
-        for number in range(count):
-            await trio.sleep_until(start + number / rate)
-            text = _padded(number, time.time(), size)
-            for queue in queues:
-                if queue not in cut_off:
-                    try:
-                        queue.send_nowait(text)
-                    except trio.WouldBlock:
-                        cut_off.add(queue)
-                        queue.close()
+        published = 0
+        while published < count and len(cut_off) < len(queues):
+            await trio.sleep_until(start + published / rate)
+            behind = math.floor((trio.current_time() - start) * rate) + 1
+            due = min(count, max(published + 1, behind))
+            for number in range(published, due):
+                text = _padded(number, time.time(), size)
+                for queue in queues:
+                    if queue not in cut_off:
+                        try:
+                            queue.send_nowait(text)
+                        except trio.WouldBlock:
+                            cut_off.add(queue)
+                            queue.close()
+            published = due
         for queue in queues:
             queue.close()
         with trio.move_on_after(STOP_LIMIT_SECONDS):
