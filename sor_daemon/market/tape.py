@@ -43,13 +43,22 @@ class TradeTape:
         return max(self.live_since, now - self._retention) <= first_second and end <= now
 
     def traded(self, start: datetime, end: datetime) -> tuple[Decimal, Decimal]:
-        """Volume and notional of the whole seconds that end in ``(start, end]``."""
+        """Volume and notional of the whole seconds that end in ``(start, end]``.
+
+        A slice asks about its last interval, often a second or two, while the tape keeps up to
+        ``retention`` of buckets (an hour: 3,600): the seconds asked about are looked up one by
+        one when they are fewer than the buckets kept, so a slice's cost does not grow with how
+        long the daemon has been watching the symbol (the schedule benchmark's drift)."""
         first, stop = math.floor(start.timestamp()), math.floor(end.timestamp())
+        if stop - first < len(self._buckets):
+            buckets = (self._buckets.get(second) for second in range(first, stop))
+        else:
+            buckets = (b for second, b in self._buckets.items() if first <= second < stop)
         volume = notional = ZERO
-        for second, (bucket_volume, bucket_notional) in self._buckets.items():
-            if first <= second < stop:
-                volume += bucket_volume
-                notional += bucket_notional
+        for bucket in buckets:
+            if bucket is not None:
+                volume += bucket[0]
+                notional += bucket[1]
         return volume, notional
 
     def _forget_before(self, cutoff: datetime) -> None:

@@ -57,3 +57,15 @@ def test_old_seconds_are_forgotten_and_no_longer_covered() -> None:
     assert not tape.covers(seconds(0), seconds(60), seconds(90))
     assert tape.covers(seconds(31), seconds(91), seconds(91))
     assert tape.traded(seconds(0), seconds(91)) == (Decimal(6), Decimal(600))
+
+
+def test_short_and_long_stretches_of_a_long_tape_count_the_same_trades() -> None:
+    tape = TradeTape(live_since=T0, retention=timedelta(hours=1))
+    now = seconds(300)
+    trades = [(at + 0.5, Decimal(100 + at % 7), Decimal(1 + at % 3)) for at in range(0, 300, 2)]
+    for at, price, size in trades:
+        tape.record(price, size, seconds(at), now)
+    for start, end in ((10, 11), (10, 12), (0, 300), (17.5, 40.2), (250, 400), (-50, 5)):
+        counted = [(p, s) for at, p, s in trades if start <= at - 0.5 and at + 0.5 <= end]
+        expected = (sum(s for _, s in counted), sum(p * s for p, s in counted))
+        assert tape.traded(seconds(start), seconds(end)) == expected, (start, end)
