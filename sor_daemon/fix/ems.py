@@ -5,8 +5,7 @@ requests with ``Session.sendToTarget`` (thread-safe; it writes the FileStore and
 turns logons, logouts and ExecutionReports into ``SessionUp``, ``SessionDown`` and
 ``ChildReport`` values published on ``news`` (a ``Relay``): the bridge translates a report on the
 Trio thread and it goes on from there at once, with no task of the gateway's own in between.
-Sequence numbers and sent messages live in a quickfix
-FileStore under the data directory.
+Sequence numbers and sent messages live in a quickfix FileStore under the data directory.
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ batch being gathered, and the writer takes everything gathered since its last co
 it in one transaction off the Trio thread (group commit), so a burst of events costs one fsync
 and no caller waits longer than one commit behind the one in progress. Every caller of a batch
 waits on the batch's one event: a thousand orders slicing at once cost one wake-up object, not
-one each. SQLite runs in WAL mode with ``synchronous=FULL``: a commit that
-returned survives a crash of the process or the machine; a torn, uncommitted tail is discarded
-by SQLite on the next open.
+one each. SQLite runs in WAL mode with ``synchronous=FULL``: a commit that returned survives a
+crash of the process or the machine; a torn, uncommitted tail is discarded by SQLite on the
+next open.
 
 A smart order that is over (terminal, no child order left open) is *retired*: a row in the
 ``retired`` table and out of the ``live`` one, written through the same writer. Recovery replays
