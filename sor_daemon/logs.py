@@ -13,15 +13,15 @@ the output.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
-import orjson
 import structlog
+
+from sor_daemon.jsontext import compact_json
 
 LEVELS = {
     "debug": logging.DEBUG,
@@ -83,16 +83,6 @@ def redact(logger: object, method_name: str, event_dict: EventDict) -> EventDict
     return event_dict
 
 
-def _json_line(event_dict: EventDict, **options: Any) -> str:
-    """One log line's JSON: orjson's, as the engine logs every child order and fill on the Trio
-    thread and the standard library's encoder was the larger part of that; the standard
-    library's for what orjson refuses (an integer beyond 64 bits)."""
-    try:
-        return orjson.dumps(event_dict, option=orjson.OPT_NON_STR_KEYS, **options).decode()
-    except orjson.JSONEncodeError:
-        return json.dumps(event_dict, **options)
-
-
 def debug_enabled() -> bool:
     """True when debug lines are logged (to skip building costly ones otherwise)."""
     return _gate.level <= logging.DEBUG
@@ -116,7 +106,7 @@ def configure_logging(level: str = "info", *, console: bool | None = None) -> No
     renderer: structlog.typing.Processor = (
         structlog.dev.ConsoleRenderer()
         if console
-        else structlog.processors.JSONRenderer(serializer=_json_line)
+        else structlog.processors.JSONRenderer(serializer=compact_json)
     )
     shared: list[structlog.typing.Processor] = [
         structlog.processors.add_log_level,

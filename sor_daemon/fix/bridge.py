@@ -148,7 +148,7 @@ class TrioBridge(fix.Application):
         self._call_soon(self._translate_and_send, text)
 
     def _translate_and_send(self, text: str) -> None:
-        """On the Trio thread: parse and translate a message, and queue what it means."""
+        """On the Trio thread: read and translate a message, and hand on what it means."""
         self._trace("in", text)
         try:
             value = self._translate(self._read(text))

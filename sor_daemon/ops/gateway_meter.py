@@ -31,8 +31,7 @@ class MeteredGateway:
         self._gateway = gateway
         self._metrics = metrics
         self._open: dict[str, tuple[str, float]] = {}
-        self._counts: dict[tuple[str, str], Any] = {}
-        self._latencies: dict[str, Any] = {}
+        self._labelled: dict[tuple[object, ...], Any] = {}
         self.news = Relay[GatewayEvent]()
         gateway_news.listen(self._pass_on)
 
@@ -45,7 +44,7 @@ class MeteredGateway:
         """Send and count a child order; remember when, until its first fill or its end."""
         sent = self._gateway.send_new(child)
         if sent:
-            self._count(child.exchange, "sent")
+            self._child(self._metrics.child_orders, child.exchange, "sent").inc()
             self._open[child.child_id] = (child.exchange, trio.current_time())
         return sent
 
@@ -69,24 +68,20 @@ class MeteredGateway:
             return
         exchange, sent_at = sent
         if report.status is ChildStatus.REJECTED:
-            self._count(exchange, "rejected")
+            self._child(self._metrics.child_orders, exchange, "rejected").inc()
         elif report.cum_qty > 0:
-            self._count(exchange, "filled")
-            latency = self._latencies.get(exchange)
-            if latency is None:
-                latency = self._latencies[exchange] = self._metrics.fill_latency.labels(exchange)
-            latency.observe(trio.current_time() - sent_at)
+            self._child(self._metrics.child_orders, exchange, "filled").inc()
+            self._child(self._metrics.fill_latency, exchange).observe(trio.current_time() - sent_at)
         elif not report.status.terminal:
             return
         del self._open[report.child_id]
 
-    def _count(self, exchange: str, outcome: str) -> None:
-        """Count one child order's outcome. The labelled counter is looked up once per venue and
-        outcome: prometheus_client's ``labels`` takes a lock and builds a key on every call,
-        which showed in the profile at a few percent of the Trio thread."""
-        counter = self._counts.get((exchange, outcome))
-        if counter is None:
-            counter = self._counts[exchange, outcome] = self._metrics.child_orders.labels(
-                exchange, outcome
-            )
-        counter.inc()
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, looked up once: prometheus_client's ``labels`` takes a
+        lock and builds a key on every call, which showed in the profile at a few percent of
+        the Trio thread."""
+        key = (id(metric), *labels)
+        child = self._labelled.get(key)
+        if child is None:
+            child = self._labelled[key] = metric.labels(*labels)
+        return child

@@ -21,9 +21,9 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
-import orjson
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from sor_daemon.jsontext import compact_json
 from sor_daemon.protocol import times
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import (
@@ -480,13 +480,8 @@ def dump(message: object) -> dict[str, Any]:
 
 
 def dumps(message: object) -> str:
-    """A message as compact JSON text: orjson's (every feed message is encoded on the Trio
-    thread), or the standard library's for an integer beyond 64 bits, which orjson refuses."""
-    plain = dump(message)
-    try:
-        return orjson.dumps(plain).decode()
-    except orjson.JSONEncodeError:
-        return json.dumps(plain, separators=(",", ":"), allow_nan=False)
+    """A message as compact JSON text (every feed message is encoded on the Trio thread)."""
+    return compact_json(dump(message))
 
 
 def dump_grouped(mapping: Mapping[str, Sequence[object]]) -> dict[str, list[Any]]:
