@@ -1,0 +1,61 @@
+"""Short garbage collections for a process whose heap grows with its work.
+
+CPython's full (generation 2) collection walks every object the collector tracks, and it runs
+each time the old generation has grown by a quarter. The daemon keeps the children, fills and
+market samples of every running order, so with a thousand orders trading it holds a million such
+objects, and each full collection stopped the Trio thread for hundreds of milliseconds: every
+slice due meanwhile went out late, and every fill waiting meanwhile reached the screen late.
+
+After each full collection, what survived it is moved to the permanent generation
+(``gc.freeze``), so the next one walks only what is new. Frozen objects are still freed by
+reference counting; only garbage in reference cycles among them would stay. So once the frozen
+heap has grown to ``growth`` times its size after the last collection that walked everything, it
+is thawed and the next full collection walks everything again: memory held by such garbage stays
+within that factor of the live heap, and complete walks become rarer as the heap grows instead of
+more frequent.
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import attrs
+
+DEFAULT_GROWTH = 2.0
+
+
+@attrs.define
+class FreezingCollector:
+    """Freezes what survives each full collection; thaws all of it when it has grown too much."""
+
+    growth: float = DEFAULT_GROWTH
+    complete_walks: int = 0
+    """How many full collections walked the whole heap (for tests and the curious)."""
+    _frozen_after_walk: int = 0
+    """How many objects were frozen after the last complete walk."""
+    _thawed: bool = True
+
+    def install(self) -> None:
+        """Start acting after every full collection of this process."""
+        gc.callbacks.append(self.after_collection)
+
+    def uninstall(self) -> None:
+        """Stop acting, and give the collector back every frozen object."""
+        gc.callbacks.remove(self.after_collection)
+        gc.unfreeze()
+
+    def after_collection(self, phase: str, info: dict[str, Any]) -> None:
+        """The ``gc.callbacks`` hook: after a full collection, freeze the survivors, or thaw
+        everything when the frozen heap outgrew its bound so that the next one walks it all."""
+        if phase != "stop" or info["generation"] != 2:
+            return
+        gc.freeze()
+        frozen = gc.get_freeze_count()
+        if self._thawed:
+            self.complete_walks += 1
+            self._frozen_after_walk = frozen
+            self._thawed = False
+        elif frozen > self.growth * self._frozen_after_walk:
+            gc.unfreeze()
+            self._thawed = True

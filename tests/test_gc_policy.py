@@ -1,0 +1,77 @@
+"""The freezing collector: survivors of a full collection are frozen, and cyclic garbage among
+them is still reclaimed once the frozen heap has grown past its bound."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+
+import pytest
+
+from sor_daemon.gc_policy import FreezingCollector
+
+
+class Node:
+    """An object that can take part in a reference cycle."""
+
+    def __init__(self) -> None:
+        self.other: object = None
+
+
+def garbage_cycle() -> weakref.ref[Node]:
+    """A live-looking two-node cycle that nobody references: only the collector can free it."""
+    first, second = Node(), Node()
+    first.other, second.other = second, first
+    return weakref.ref(first)
+
+
+@pytest.fixture
+def collector() -> Iterator[FreezingCollector]:
+    collector = FreezingCollector(growth=2.0)
+    gc.unfreeze()
+    collector.install()
+    yield collector
+    collector.uninstall()
+
+
+def test_survivors_of_a_full_collection_are_frozen(collector: FreezingCollector) -> None:
+    kept = [Node() for _ in range(100)]
+    gc.collect()
+    assert gc.get_freeze_count() > len(kept)
+    assert gc.get_count()[2] == 0
+    assert collector.complete_walks == 1
+
+
+def test_a_cycle_that_dies_young_is_collected_at_once(collector: FreezingCollector) -> None:
+    gc.collect()
+    dead = garbage_cycle()
+    gc.collect()
+    assert dead() is None
+    assert collector.complete_walks == 1
+
+
+def test_frozen_cyclic_garbage_is_reclaimed_once_the_heap_doubles(
+    collector: FreezingCollector,
+) -> None:
+    first, second = Node(), Node()
+    first.other, second.other = second, first
+    frozen_cycle = weakref.ref(first)
+    gc.collect()
+    del first, second
+    gc.collect()
+    assert frozen_cycle() is not None, "frozen garbage waits for the heap to grow"
+    growth = [Node() for _ in range(2 * gc.get_freeze_count())]
+    gc.collect()
+    assert collector.complete_walks == 1
+    gc.collect()
+    assert frozen_cycle() is None
+    assert collector.complete_walks == 2
+    assert gc.get_freeze_count() > len(growth)
+
+
+def test_uninstall_gives_every_object_back(collector: FreezingCollector) -> None:
+    gc.collect()
+    collector.uninstall()
+    assert gc.get_freeze_count() == 0
+    collector.install()
