@@ -28,11 +28,14 @@ def garbage_cycle() -> weakref.ref[Node]:
 
 @pytest.fixture
 def collector() -> Iterator[FreezingCollector]:
+    """A collector installed on a clean slate, with collections only where the test asks."""
     collector = FreezingCollector(growth=2.0)
     gc.unfreeze()
+    gc.disable()
     collector.install()
     yield collector
     collector.uninstall()
+    gc.enable()
 
 
 def test_survivors_of_a_full_collection_are_frozen(collector: FreezingCollector) -> None:
