@@ -13,6 +13,7 @@ from pathlib import Path
 import attrs
 import pytest
 import trio
+import trio.testing
 
 from sor_daemon.domain.events import (
     ChildPlanned,
@@ -25,7 +26,7 @@ from sor_daemon.domain.events import (
 )
 from sor_daemon.domain.values import ChildStatus, OrderStatus
 from sor_daemon.protocol.messages import Side
-from sor_daemon.store.journal import SCHEMA_VERSION, Journal, open_database
+from sor_daemon.store.journal import SCHEMA_VERSION, Journal, JournalClosed, open_database
 from sor_daemon.store.records import decode, encode
 from tests.support.orders import START, params
 
@@ -92,6 +93,40 @@ async def test_a_burst_of_appends_shares_commits(tmp_path: Path) -> None:
         nursery.cancel_scope.cancel()
     assert sorted(e.order_id for e in journal.replay()) == sorted(e.order_id for e in events)
     assert journal.commits < len(events)
+    journal.close()
+
+
+async def test_stopping_commits_every_append_already_gathered(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite")
+    events = [life_of_an_order(f"o-{n}")[0] for n in range(20)]
+    async with trio.open_nursery() as nursery:
+        await nursery.start(journal.run)
+        for event in events:
+            nursery.start_soon(journal.append, event)
+        await trio.testing.wait_all_tasks_blocked()
+        nursery.cancel_scope.cancel()
+    assert sorted(map(str, journal.replay())) == sorted(map(str, events))
+    journal.close()
+
+
+async def test_a_failed_commit_closes_the_journal_and_stops_its_task(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path)
+    first, second = life_of_an_order("o-1"), life_of_an_order("o-2")
+    stopped = pytest.RaisesGroup(
+        pytest.RaisesExc(sqlite3.OperationalError, match="no such table: events")
+    )
+    with stopped:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(journal.run)
+            await journal.append(*first)
+            with sqlite3.connect(path) as other:
+                other.execute("DROP TABLE events")
+            with pytest.raises(JournalClosed, match="could not write: no such table"):
+                await journal.append(*second)
+    assert not journal.is_open
+    with pytest.raises(JournalClosed, match="the journal is closed"):
+        await journal.append(*second)
     journal.close()
 
 
