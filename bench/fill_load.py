@@ -58,10 +58,15 @@ OVER_LIMIT_SECONDS = 120
 
 @attrs.frozen
 class Stream:
-    """``orders`` one-second TWAPs of ``seconds`` each: about ``orders`` fills a second."""
+    """``orders`` one-second TWAPs of ``seconds`` each: about ``orders`` fills a second.
+
+    ``settle`` is how long after the last order was accepted the steady window opens: the
+    submissions come faster than the steady rate (a first slice with each acceptance), and the
+    fills of that burst are not the steady stream the figures are about."""
 
     orders: int
     seconds: int
+    settle: float = 1.0
 
     def body(self, index: int) -> dict[str, Any]:
         """The ``index``-th order: its instrument in turn, sides alternating by round."""
@@ -90,10 +95,10 @@ class Submitted:
     started: float
     finished: float
 
-    def steady_window(self, seconds: int) -> tuple[float, float]:
-        """From a second after the last order was accepted (every order trading) to the end of
-        the first order's schedule (none has ended yet)."""
-        start, end = self.finished + 1, self.started + seconds
+    def steady_window(self, seconds: int, settle: float = 1.0) -> tuple[float, float]:
+        """From ``settle`` seconds after the last order was accepted (every order trading) to
+        the end of the first order's schedule (none has ended yet)."""
+        start, end = self.finished + settle, self.started + seconds
         if end <= start:
             raise BenchmarkFailed(
                 f"submitting the orders took {self.finished - self.started:.1f} s, longer than "
