@@ -29,7 +29,6 @@ from sor_daemon.domain.events import (
     StatusChanged,
 )
 from sor_daemon.domain.instruments import Instrument
-from sor_daemon.domain.kept import KeptValues
 from sor_daemon.domain.market import MarketActivity, consolidated_mid
 from sor_daemon.domain.quality import ExecutionQuality, execution_quality
 from sor_daemon.domain.risk import Screened
@@ -132,8 +131,8 @@ class SmartOrder:
     status_history: list[tuple[OrderStatus, datetime]] = attrs.Factory(list)
     parameter_updates: list[tuple[datetime, SmartOrderParameters]] = attrs.Factory(list)
     children: dict[str, ChildOrder] = attrs.Factory(dict)
-    fills: KeptValues[Fill] = attrs.Factory(lambda: KeptValues(Fill))
-    samples: KeptValues[MarketSampled] = attrs.Factory(lambda: KeptValues(MarketSampled))
+    fills: list[Fill] = attrs.Factory(list)
+    samples: list[MarketSampled] = attrs.Factory(list)
     filled: Decimal = ZERO
     next_slice: int = 0
     _open: dict[str, ChildOrder] = attrs.field(factory=dict, init=False, eq=False, repr=False)
