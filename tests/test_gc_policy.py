@@ -19,11 +19,12 @@ class Node:
         self.other: object = None
 
 
-def garbage_cycle() -> weakref.ref[Node]:
-    """A live-looking two-node cycle that nobody references: only the collector can free it."""
+def cycle() -> Node:
+    """Two nodes that reference each other: once nobody else does, only the collector frees
+    them."""
     first, second = Node(), Node()
     first.other, second.other = second, first
-    return weakref.ref(first)
+    return first
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def test_survivors_of_a_full_collection_are_frozen(collector: FreezingCollector)
 
 def test_a_cycle_that_dies_young_is_collected_at_once(collector: FreezingCollector) -> None:
     gc.collect()
-    dead = garbage_cycle()
+    dead = weakref.ref(cycle())
     gc.collect()
     assert dead() is None
     assert collector.complete_walks == 1
@@ -57,11 +58,10 @@ def test_a_cycle_that_dies_young_is_collected_at_once(collector: FreezingCollect
 def test_frozen_cyclic_garbage_is_reclaimed_once_the_heap_doubles(
     collector: FreezingCollector,
 ) -> None:
-    first, second = Node(), Node()
-    first.other, second.other = second, first
-    frozen_cycle = weakref.ref(first)
+    node = cycle()
+    frozen_cycle = weakref.ref(node)
     gc.collect()
-    del first, second
+    del node
     gc.collect()
     assert frozen_cycle() is not None, "frozen garbage waits for the heap to grow"
     growth = [Node() for _ in range(2 * gc.get_freeze_count())]
