@@ -101,7 +101,7 @@ def run(workdir: Path, *, smoke: bool) -> Outcome:
     if not reception.texts:
         raise BenchmarkFailed(f"no feed message reached any of {plan.subscribers} subscribers")
     fills = trade_fills(reception)
-    start, end = submitted.steady_window(plan.stream.seconds)
+    start, end = submitted.steady_window(plan.stream.seconds, plan.stream.settle)
     sent = sent_times(fills, stamps)
     steady = {index: at for index, at in sent.items() if start <= at < end}
     first = reception.first_receipts()

@@ -95,7 +95,7 @@ class Submitted:
     started: float
     finished: float
 
-    def steady_window(self, seconds: int, settle: float = 1.0) -> tuple[float, float]:
+    def steady_window(self, seconds: int, settle: float) -> tuple[float, float]:
         """From ``settle`` seconds after the last order was accepted (every order trading) to
         the end of the first order's schedule (none has ended yet)."""
         start, end = self.finished + settle, self.started + seconds
