@@ -4,6 +4,7 @@ them is still reclaimed once the frozen heap has grown past its bound."""
 from __future__ import annotations
 
 import gc
+import math
 import weakref
 from collections.abc import Iterator
 
@@ -70,6 +71,18 @@ def test_frozen_cyclic_garbage_is_reclaimed_once_the_heap_doubles(
     gc.collect()
     assert frozen_cycle() is None
     assert collector.complete_walks == 2
+    assert gc.get_freeze_count() > len(growth)
+
+
+def test_unbounded_growth_never_walks_the_frozen_heap_again(
+    collector: FreezingCollector,
+) -> None:
+    collector.growth = math.inf
+    gc.collect()
+    growth = [Node() for _ in range(4 * gc.get_freeze_count())]
+    gc.collect()
+    gc.collect()
+    assert collector.complete_walks == 1
     assert gc.get_freeze_count() > len(growth)
 
 

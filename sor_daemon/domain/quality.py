@@ -2,7 +2,8 @@
 
 Computed from the order's own fills and the market samples its runner journaled at every slice
 and once more when the order ended (``MarketSampled``), so the numbers survive a restart and
-can be recomputed from the journal.
+can be recomputed from the journal. They are kept as running sums (``QualityTally``), added to
+as the order's events apply.
 
 - **arrival price**: the mid when the order started (its first sample with a two-sided book);
 - **average price**: the order's volume-weighted fill price;
@@ -19,7 +20,6 @@ Prices are given to 8 decimal places, slippage to 0.01 bp, the participation rat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -48,25 +48,54 @@ class ExecutionQuality:
     participation_rate: Decimal | None
 
 
-def execution_quality(
-    side: Side, started_at: datetime, fills: Sequence[Fill], samples: Sequence[MarketSampled]
-) -> ExecutionQuality:
-    """The figures for an order of ``side`` started at ``started_at``."""
-    mids = [sample.mid for sample in samples if sample.mid is not None]
-    arrival = mids[0] if mids else None
-    filled = sum((fill.quantity for fill in fills), ZERO)
-    average = sum((fill.quantity * fill.price for fill in fills), ZERO) / filled if filled else None
-    during = [s for s in samples if s.start >= started_at and s.volume is not None]
-    volume = sum((s.volume for s in during if s.volume is not None), ZERO)
-    notional = sum((s.notional for s in during if s.notional is not None), ZERO)
-    return ExecutionQuality(
-        arrival_price=_round(arrival, PRICE_PLACES),
-        average_price=_round(average, PRICE_PLACES),
-        slippage_bps=_round(_slippage_bps(side, arrival, average), BPS_PLACES),
-        market_vwap=_round(notional / volume if volume > 0 else None, PRICE_PLACES),
-        market_twap=_round(sum(mids, ZERO) / len(mids) if mids else None, PRICE_PLACES),
-        participation_rate=_round(filled / volume if volume > 0 else None, RATE_PLACES),
-    )
+@attrs.define
+class QualityTally:
+    """An order's quality figures kept as running sums, updated with each fill and sample.
+
+    Reading the figures costs the same at the six-hundredth slice as at the first, and never
+    walks the order's fills and samples: a thousand orders ending together each read theirs once
+    more, on the same thread that sends everyone's next slices.
+    """
+
+    started_at: datetime
+    arrival: Decimal | None = None
+    filled: Decimal = ZERO
+    filled_notional: Decimal = ZERO
+    mids_total: Decimal = ZERO
+    mids_count: int = 0
+    market_volume: Decimal = ZERO
+    market_notional: Decimal = ZERO
+
+    def add_fill(self, fill: Fill) -> None:
+        """Count one of the order's own fills."""
+        self.filled += fill.quantity
+        self.filled_notional += fill.quantity * fill.price
+
+    def add_sample(self, sample: MarketSampled) -> None:
+        """Count one market sample: its mid, and its volume if it lies in the order's life."""
+        if sample.mid is not None:
+            if self.arrival is None:
+                self.arrival = sample.mid
+            self.mids_total += sample.mid
+            self.mids_count += 1
+        if sample.start >= self.started_at and sample.volume is not None:
+            self.market_volume += sample.volume
+            if sample.notional is not None:
+                self.market_notional += sample.notional
+
+    def figures(self, side: Side) -> ExecutionQuality:
+        """The figures for an order of ``side``, as they stand."""
+        filled, volume = self.filled, self.market_volume
+        average = self.filled_notional / filled if filled else None
+        mids = self.mids_count
+        return ExecutionQuality(
+            arrival_price=_round(self.arrival, PRICE_PLACES),
+            average_price=_round(average, PRICE_PLACES),
+            slippage_bps=_round(_slippage_bps(side, self.arrival, average), BPS_PLACES),
+            market_vwap=_round(self.market_notional / volume if volume > 0 else None, PRICE_PLACES),
+            market_twap=_round(self.mids_total / mids if mids else None, PRICE_PLACES),
+            participation_rate=_round(filled / volume if volume > 0 else None, RATE_PLACES),
+        )
 
 
 def _round(value: Decimal | None, places: Decimal) -> Decimal | None:

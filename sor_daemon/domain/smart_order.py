@@ -29,8 +29,9 @@ from sor_daemon.domain.events import (
     StatusChanged,
 )
 from sor_daemon.domain.instruments import Instrument
+from sor_daemon.domain.kept import KeptValues, Row
 from sor_daemon.domain.market import MarketActivity, consolidated_mid
-from sor_daemon.domain.quality import ExecutionQuality, execution_quality
+from sor_daemon.domain.quality import ExecutionQuality, QualityTally
 from sor_daemon.domain.risk import Screened
 from sor_daemon.domain.router import (
     Route,
@@ -131,10 +132,19 @@ class SmartOrder:
     status_history: list[tuple[OrderStatus, datetime]] = attrs.Factory(list)
     parameter_updates: list[tuple[datetime, SmartOrderParameters]] = attrs.Factory(list)
     children: dict[str, ChildOrder] = attrs.Factory(dict)
-    fills: list[Fill] = attrs.Factory(list)
-    samples: list[MarketSampled] = attrs.Factory(list)
+    fill_rows: list[Row] = attrs.Factory(list)
+    """Every fill, as rows the collector does not walk (read them as ``fills``)."""
+    sample_rows: list[Row] = attrs.Factory(list)
+    """Every market sample, likewise (read them as ``samples``)."""
     filled: Decimal = ZERO
     next_slice: int = 0
+    _tally: QualityTally = attrs.field(
+        default=attrs.Factory(lambda self: QualityTally(self.created_at), takes_self=True),
+        init=False,
+        eq=False,
+        repr=False,
+    )
+    """Execution quality as running sums over ``fills`` and ``samples``."""
     _open: dict[str, ChildOrder] = attrs.field(factory=dict, init=False, eq=False, repr=False)
     """The children the venue may still fill, kept as events apply, so that the questions asked
     every slice cost in proportion to the open children, not to every child ever sent."""
@@ -177,6 +187,16 @@ class SmartOrder:
         """The client's current reference for the order: that of its latest change or cancel
         that came with one (``client_refs``), else its id."""
         return self.client_refs[-1] if self.client_refs else self.id
+
+    @property
+    def fills(self) -> KeptValues[Fill]:
+        """Every fill so far, oldest first."""
+        return KeptValues(Fill, self.fill_rows)
+
+    @property
+    def samples(self) -> KeptValues[MarketSampled]:
+        """Every market sample so far, oldest first."""
+        return KeptValues(MarketSampled, self.sample_rows)
 
     @property
     def in_flight(self) -> Decimal:
@@ -375,7 +395,12 @@ class SmartOrder:
 
     def quality(self) -> ExecutionQuality:
         """How well the order has traded so far against its market (see ``domain.quality``)."""
-        return execution_quality(self.params.side, self.created_at, self.fills, self.samples)
+        return self._tally.figures(self.params.side)
+
+    @property
+    def filled_notional(self) -> Decimal:
+        """The filled quantity times its prices, summed over every fill."""
+        return self._tally.filled_notional
 
     def interpret(self, report: ChildReport, now: datetime) -> ChildReported | None:
         """The event a venue report amounts to, or None when it tells nothing new.
@@ -563,6 +588,7 @@ class SmartOrder:
                 at=event.at,
             )
             self.fills.append(fill)
+            self._tally.add_fill(fill)
             self.filled += grown
         child.status = event.status
         child.text = event.text or child.text
@@ -571,6 +597,10 @@ class SmartOrder:
         else:
             self._open.pop(child.id, None)
         return fill
+
+    def _apply_sampled(self, event: MarketSampled) -> None:
+        self.samples.append(event)
+        self._tally.add_sample(event)
 
     def _apply_status(self, event: StatusChanged) -> None:
         if event.status is not self.status:
@@ -620,7 +650,7 @@ def check_amount_tradable(amount: Decimal, instruments: Sequence[Instrument]) ->
 
 _APPLY: dict[type, Callable[..., Fill | None]] = {
     OrderAccepted: lambda order, event: None,
-    MarketSampled: lambda order, event: order.samples.append(event),
+    MarketSampled: SmartOrder._apply_sampled,
     ChildPlanned: SmartOrder._apply_planned,
     SliceSkipped: SmartOrder._apply_skipped,
     ChildReported: SmartOrder._apply_reported,

@@ -328,7 +328,7 @@ class OrderRunner:
             self._announce(event, self.order.apply(event))
         for event in plan.children:
             sent = self._services.gateway.send_new(event)
-            self._log.info(
+            (self._log.debug if sent else self._log.warning)(
                 "child order sent" if sent else "child order not sent",
                 child_order_id=event.child_id,
                 exchange=event.exchange,
@@ -456,7 +456,7 @@ class OrderRunner:
     def _announce(self, event: Event, fill: Fill | None) -> None:
         self._observe(event, fill)
         if fill is not None:
-            self._log.info(
+            self._log.debug(
                 "fill booked",
                 child_order_id=fill.child_id,
                 exchange=fill.exchange,

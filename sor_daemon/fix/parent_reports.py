@@ -95,7 +95,6 @@ class ParentReporter:
 
     def _report(self, order: SmartOrder, exec_type: str, at: datetime) -> ParentReport:
         filled = order.filled
-        notional = sum((fill.quantity * fill.price for fill in order.fills), ZERO)
         return ParentReport(
             order_id=order.id,
             cl_ord_id=order.client_ref,
@@ -106,7 +105,7 @@ class ParentReporter:
             ),
             cum_qty=filled,
             leaves_qty=ZERO if order.status.terminal else max(order.amount - filled, ZERO),
-            avg_px=notional / filled if filled else ZERO,
+            avg_px=order.filled_notional / filled if filled else ZERO,
             at=at,
             algorithm=order.algorithm,
         )

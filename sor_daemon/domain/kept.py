@@ -1,0 +1,98 @@
+"""Values an order keeps for its whole life, held where the garbage collector does not walk.
+
+A running order keeps every fill and every market sample: the API shows them. Kept as attrs
+instances, each is an object the collector tracks, and a complete walk of the heap (see
+``gc_policy``) visits them all: a thousand orders trading once a second for ten minutes keep more
+than a million, and the walk took over a second. Kept as plain tuples of strings, numbers,
+decimals and datetimes instead (an enum as its value), they are untracked at the collector's
+first look (CPython stops tracking a tuple that cannot be part of a reference cycle). The order
+holds the list of rows; ``KeptValues`` is a view over it that rebuilds each row as its attrs
+value when read, made when asked for, so a running order pays for no more than the list.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Generic, TypeVar, overload
+
+import attrs
+
+T = TypeVar("T")
+
+Row = tuple[Any, ...]
+
+
+@attrs.frozen
+class _Codec(Generic[T]):
+    """How one attrs class becomes a row of untracked values and back."""
+
+    kind: type[T]
+    names: tuple[str, ...]
+    enums: dict[int, Callable[[Any], Any]]
+    """Position in the row -> the enum class that rebuilds the member from its value."""
+
+    def row(self, value: T) -> Row:
+        fields = [getattr(value, name) for name in self.names]
+        for position in self.enums:
+            fields[position] = fields[position].value
+        return tuple(fields)
+
+    def value(self, row: Row) -> T:
+        if not self.enums:
+            return self.kind(*row)
+        fields = list(row)
+        for position, member in self.enums.items():
+            fields[position] = member(fields[position])
+        return self.kind(*fields)
+
+
+@functools.cache
+def _codec(kind: type[T]) -> _Codec[T]:
+    attrs.resolve_types(kind)
+    fields = attrs.fields(kind)
+    enums = {
+        position: field.type
+        for position, field in enumerate(fields)
+        if isinstance(field.type, type) and issubclass(field.type, enum.Enum)
+    }
+    return _Codec(kind, tuple(field.name for field in fields), enums)
+
+
+class KeptValues(Sequence[T]):
+    """A growing sequence of frozen attrs values of one class, stored as untracked rows.
+
+    The class's fields must hold only strings, numbers, decimals, datetimes, None and enum
+    members: anything else would keep the rows tracked (a test checks the classes used)."""
+
+    __slots__ = ("_codec", "_rows")
+
+    def __init__(self, kind: type[T], rows: list[Row]) -> None:
+        """A view of ``rows`` (kept by the caller, changed by ``append``) as values of ``kind``."""
+        self._codec: _Codec[T] = _codec(kind)
+        self._rows = rows
+
+    def append(self, value: T) -> None:
+        """Keep ``value`` at the end."""
+        self._rows.append(self._codec.row(value))
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, slice):
+            return [self._codec.value(row) for row in self._rows[index]]
+        return self._codec.value(self._rows[index])
+
+    def __iter__(self) -> Iterator[T]:
+        return map(self._codec.value, self._rows)
+
+    def __repr__(self) -> str:
+        return f"KeptValues({self._codec.kind.__name__}, {len(self._rows)} kept)"

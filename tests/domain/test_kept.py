@@ -1,0 +1,60 @@
+"""Fills and market samples kept as rows the garbage collector stops tracking, read back as the
+values they were."""
+
+from __future__ import annotations
+
+import gc
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from sor_daemon.domain.events import MarketSampled
+from sor_daemon.domain.kept import KeptValues
+from sor_daemon.domain.values import ChildStatus, Fill
+from sor_daemon.protocol.messages import Side
+from tests.support.orders import START
+
+
+def fill(number: int) -> Fill:
+    return Fill(
+        "o-1",
+        f"o-1-{number}",
+        "KRAKEN",
+        "KRAKEN_SPOT_BTC_USD",
+        Side.SELL if number % 2 else Side.BUY,
+        Decimal("0.25"),
+        Decimal("61200.5") + number,
+        ChildStatus.PARTIALLY_FILLED if number % 3 else ChildStatus.FILLED,
+        START + timedelta(seconds=number),
+    )
+
+
+def sample(number: int) -> MarketSampled:
+    at = START + timedelta(seconds=number)
+    volume = None if number % 2 else Decimal(number)
+    return MarketSampled("o-1", number, at - timedelta(seconds=1), at, volume, None, None, at)
+
+
+@pytest.mark.parametrize("make", [fill, sample], ids=["fills", "samples"])
+def test_values_read_back_as_they_were_kept(make) -> None:
+    values = [make(number) for number in range(7)]
+    kept = KeptValues(type(values[0]), [])
+    for value in values:
+        kept.append(value)
+    assert list(kept) == values
+    assert len(kept) == 7
+    assert kept[-1] == values[-1]
+    assert kept[2:4] == values[2:4]
+
+
+@pytest.mark.parametrize("make", [fill, sample], ids=["fills", "samples"])
+def test_kept_values_are_not_tracked_by_the_collector(make) -> None:
+    kept = KeptValues(type(make(0)), [])
+    gc.collect()
+    tracked_before = len(gc.get_objects())
+    for number in range(2000):
+        kept.append(make(number))
+    gc.collect()
+    assert len(gc.get_objects()) - tracked_before < 100
+    assert len(kept) == 2000
