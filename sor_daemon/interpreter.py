@@ -3,9 +3,11 @@
 The daemon and the simulator each run one busy Trio thread beside threads that mostly wait on
 I/O: quickfix's socket reader and writer, and the journal's SQLite worker. A thread coming back
 from a blocking call needs the GIL again, and CPython lets it wait up to the *switch interval*
-for a busy holder to let go: 5 ms by default, paid once per FIX message read and once per SQLite
-step. A shorter interval keeps those waits short, for more frequent hand-overs while two
-threads are both busy. The collector's policy is in ``gc_policy``.
+for a busy holder to let go: 5 ms by default, paid by the reader for each FIX message and by the
+SQLite worker for each step into SQLite. The Trio thread pays it too, since quickfix's bindings
+release the GIL in every call (each ``setField``, each send). A shorter interval keeps those
+waits short, for more frequent hand-overs while two threads are both busy. The collector's
+policy is in ``gc_policy``.
 """
 
 from __future__ import annotations

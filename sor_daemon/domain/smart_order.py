@@ -132,9 +132,9 @@ class SmartOrder:
     status_history: list[tuple[OrderStatus, datetime]] = attrs.Factory(list)
     parameter_updates: list[tuple[datetime, SmartOrderParameters]] = attrs.Factory(list)
     children: dict[str, ChildOrder] = attrs.Factory(dict)
-    fill_rows: list[Row] = attrs.Factory(list)
+    fill_rows: list[Row] = attrs.field(factory=list, init=False)
     """Every fill, as rows the collector does not walk (read them as ``fills``)."""
-    sample_rows: list[Row] = attrs.Factory(list)
+    sample_rows: list[Row] = attrs.field(factory=list, init=False)
     """Every market sample, likewise (read them as ``samples``)."""
     filled: Decimal = ZERO
     next_slice: int = 0

@@ -10,9 +10,9 @@ crash of the process or the machine; a torn, uncommitted tail is discarded by SQ
 next open.
 
 A batch reaches SQLite as one statement per table, its rows one JSON array parameter. The
-worker thread must take the GIL back each time it returns from SQLite, and while the Trio thread
-is busy each take waits for a hand-over: with a statement per row, a commit of 200 rows waited
-200 times, took tens of milliseconds, and so let the next batch grow bigger still.
+worker thread releases the GIL for each step into SQLite and must take it back after, and while
+the Trio thread is busy each take waits for a hand-over: one statement per table makes that a
+handful of waits per commit, where a statement per row made it one per row.
 
 A smart order that is over (terminal, no child order left open) is *retired*: a row in the
 ``retired`` table and out of the ``live`` one, written through the same writer. Recovery replays
