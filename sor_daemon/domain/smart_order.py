@@ -31,7 +31,7 @@ from sor_daemon.domain.events import (
 from sor_daemon.domain.instruments import Instrument
 from sor_daemon.domain.kept import KeptValues, Row
 from sor_daemon.domain.market import MarketActivity, consolidated_mid
-from sor_daemon.domain.quality import ExecutionQuality, QualityTally
+from sor_daemon.domain.quality import ExecutionQuality, execution_quality, filled_notional
 from sor_daemon.domain.risk import Screened
 from sor_daemon.domain.router import (
     Route,
@@ -132,19 +132,12 @@ class SmartOrder:
     status_history: list[tuple[OrderStatus, datetime]] = attrs.Factory(list)
     parameter_updates: list[tuple[datetime, SmartOrderParameters]] = attrs.Factory(list)
     children: dict[str, ChildOrder] = attrs.Factory(dict)
-    fill_rows: list[Row] = attrs.field(factory=list, init=False)
+    fill_rows: list[Row] = attrs.Factory(list)
     """Every fill, as rows the collector does not walk (read them as ``fills``)."""
-    sample_rows: list[Row] = attrs.field(factory=list, init=False)
+    sample_rows: list[Row] = attrs.Factory(list)
     """Every market sample, likewise (read them as ``samples``)."""
     filled: Decimal = ZERO
     next_slice: int = 0
-    _tally: QualityTally = attrs.field(
-        default=attrs.Factory(lambda self: QualityTally(self.created_at), takes_self=True),
-        init=False,
-        eq=False,
-        repr=False,
-    )
-    """Execution quality as running sums over ``fills`` and ``samples``."""
     _open: dict[str, ChildOrder] = attrs.field(factory=dict, init=False, eq=False, repr=False)
     """The children the venue may still fill, kept as events apply, so that the questions asked
     every slice cost in proportion to the open children, not to every child ever sent."""
@@ -395,12 +388,12 @@ class SmartOrder:
 
     def quality(self) -> ExecutionQuality:
         """How well the order has traded so far against its market (see ``domain.quality``)."""
-        return self._tally.figures(self.params.side)
+        return execution_quality(self.params.side, self.created_at, self.fills, self.samples)
 
     @property
     def filled_notional(self) -> Decimal:
         """The filled quantity times its prices, summed over every fill."""
-        return self._tally.filled_notional
+        return filled_notional(self.fills)
 
     def interpret(self, report: ChildReport, now: datetime) -> ChildReported | None:
         """The event a venue report amounts to, or None when it tells nothing new.
@@ -588,7 +581,6 @@ class SmartOrder:
                 at=event.at,
             )
             self.fills.append(fill)
-            self._tally.add_fill(fill)
             self.filled += grown
         child.status = event.status
         child.text = event.text or child.text
@@ -597,10 +589,6 @@ class SmartOrder:
         else:
             self._open.pop(child.id, None)
         return fill
-
-    def _apply_sampled(self, event: MarketSampled) -> None:
-        self.samples.append(event)
-        self._tally.add_sample(event)
 
     def _apply_status(self, event: StatusChanged) -> None:
         if event.status is not self.status:
@@ -650,7 +638,7 @@ def check_amount_tradable(amount: Decimal, instruments: Sequence[Instrument]) ->
 
 _APPLY: dict[type, Callable[..., Fill | None]] = {
     OrderAccepted: lambda order, event: None,
-    MarketSampled: SmartOrder._apply_sampled,
+    MarketSampled: lambda order, event: order.samples.append(event),
     ChildPlanned: SmartOrder._apply_planned,
     SliceSkipped: SmartOrder._apply_skipped,
     ChildReported: SmartOrder._apply_reported,

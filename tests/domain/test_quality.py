@@ -7,7 +7,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from sor_daemon.domain.events import MarketSampled
-from sor_daemon.domain.quality import ExecutionQuality, QualityTally
+from sor_daemon.domain.kept import KeptValues
+from sor_daemon.domain.quality import ExecutionQuality, execution_quality
 from sor_daemon.domain.values import ChildStatus, Fill
 from sor_daemon.protocol.messages import Side
 from tests.support.orders import START
@@ -41,16 +42,15 @@ def fill(quantity: str, price: str) -> Fill:
     )
 
 
-def execution_quality(
-    side: Side, fills: list[Fill], samples: list[MarketSampled]
-) -> ExecutionQuality:
-    """The figures of an order started at START, tallied from its whole history."""
-    tally = QualityTally(START)
+def quality_of(side: Side, fills: list[Fill], samples: list[MarketSampled]) -> ExecutionQuality:
+    """The figures of an order started at START, from fills and samples kept as an order keeps
+    them."""
+    kept_fills, kept_samples = KeptValues(Fill, []), KeptValues(MarketSampled, [])
     for one in fills:
-        tally.add_fill(one)
+        kept_fills.append(one)
     for one in samples:
-        tally.add_sample(one)
-    return tally.figures(side)
+        kept_samples.append(one)
+    return execution_quality(side, START, kept_fills, kept_samples)
 
 
 SAMPLES = [
@@ -61,7 +61,7 @@ SAMPLES = [
 
 
 def test_a_buy_that_paid_above_arrival_shows_a_positive_cost() -> None:
-    quality = execution_quality(Side.BUY, [fill("1", "100020"), fill("3", "100040")], SAMPLES)
+    quality = quality_of(Side.BUY, [fill("1", "100020"), fill("3", "100040")], SAMPLES)
     assert quality.arrival_price == Decimal(100000)
     assert quality.average_price == Decimal(100035)
     assert quality.slippage_bps == Decimal("3.5")
@@ -71,28 +71,17 @@ def test_a_buy_that_paid_above_arrival_shows_a_positive_cost() -> None:
 
 
 def test_a_sell_below_arrival_is_a_cost_too() -> None:
-    quality = execution_quality(Side.SELL, [fill("2", "99990")], SAMPLES)
+    quality = quality_of(Side.SELL, [fill("2", "99990")], SAMPLES)
     assert quality.slippage_bps == Decimal(1)
-    better = execution_quality(Side.SELL, [fill("2", "100010")], SAMPLES)
+    better = quality_of(Side.SELL, [fill("2", "100010")], SAMPLES)
     assert better.slippage_bps == Decimal(-1)
 
 
 def test_what_cannot_be_known_is_none() -> None:
-    quality = execution_quality(Side.BUY, [], [sample(0, None, None, None)])
+    quality = quality_of(Side.BUY, [], [sample(0, None, None, None)])
     assert quality.arrival_price is None
     assert quality.average_price is None
     assert quality.slippage_bps is None
     assert quality.market_vwap is None
     assert quality.market_twap is None
     assert quality.participation_rate is None
-
-
-def test_figures_read_midway_match_those_of_the_history_so_far() -> None:
-    fills = [fill("1", "100020"), fill("3", "100040")]
-    tally = QualityTally(START)
-    for index, one in enumerate(SAMPLES):
-        tally.add_sample(one)
-        if index < len(fills):
-            tally.add_fill(fills[index])
-        so_far = execution_quality(Side.BUY, fills[: index + 1], SAMPLES[: index + 1])
-        assert tally.figures(Side.BUY) == so_far
