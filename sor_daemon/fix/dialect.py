@@ -21,6 +21,7 @@ from sor_daemon.domain.smart_order import ChildOrder
 from sor_daemon.domain.values import ChildReport, ChildStatus
 from sor_daemon.protocol.messages import Side
 
+BEGIN_STRING = "8=FIX.4.4"
 COINAPI_SYMBOL_SOURCE = "101"
 ORD_TYPE_LIMIT = "2"
 MASS_CANCEL_ALL_ORDERS = "7"
@@ -98,21 +99,27 @@ def parse_timestamp(text: str, tag: int) -> datetime:
 
 
 def new_order_single(child: ChildPlanned, now: datetime) -> fix.Message:
-    """The NewOrderSingle for a child: LIMIT, IMMEDIATE_OR_CANCEL, CoinAPI symbol id."""
-    message = new_message("D")
-    message.setField(Tag.CL_ORD_ID, child.child_id)
-    message.setField(Tag.CL_ORD_LINK_ID, child.child_id)
-    message.setField(Tag.EX_DESTINATION, child.exchange)
-    message.setField(Tag.SECURITY_ID, child.symbol_id_coinapi)
-    message.setField(Tag.SECURITY_ID_SOURCE, COINAPI_SYMBOL_SOURCE)
-    message.setField(Tag.SYMBOL, child.symbol_id_coinapi)
-    message.setField(Tag.SIDE, FIX_SIDE[child.side])
-    message.setField(Tag.ORDER_QTY, f"{child.quantity:f}")
-    message.setField(Tag.ORD_TYPE, ORD_TYPE_LIMIT)
-    message.setField(Tag.PRICE, f"{child.price:f}")
-    message.setField(Tag.TIME_IN_FORCE, TIME_IN_FORCE_IOC)
-    message.setField(Tag.TRANSACT_TIME, timestamp(now))
-    return message
+    """The NewOrderSingle for a child: LIMIT, IMMEDIATE_OR_CANCEL, CoinAPI symbol id.
+
+    Written as FIX text and parsed by quickfix in one call, since it is sent for every child:
+    built with a dozen ``setField`` calls it took five times as long, and each call let go of
+    the GIL and had to wait to take it back while quickfix's threads held it."""
+    return framed(
+        f"35=D\x01{Tag.CL_ORD_ID}={child.child_id}\x01{Tag.CL_ORD_LINK_ID}={child.child_id}\x01"
+        f"{Tag.EX_DESTINATION}={child.exchange}\x01{Tag.SECURITY_ID}={child.symbol_id_coinapi}\x01"
+        f"{Tag.SECURITY_ID_SOURCE}={COINAPI_SYMBOL_SOURCE}\x01"
+        f"{Tag.SYMBOL}={child.symbol_id_coinapi}\x01{Tag.SIDE}={FIX_SIDE[child.side]}\x01"
+        f"{Tag.ORDER_QTY}={child.quantity:f}\x01{Tag.ORD_TYPE}={ORD_TYPE_LIMIT}\x01"
+        f"{Tag.PRICE}={child.price:f}\x01{Tag.TIME_IN_FORCE}={TIME_IN_FORCE_IOC}\x01"
+        f"{Tag.TRANSACT_TIME}={timestamp(now)}\x01"
+    )
+
+
+def framed(body: str) -> fix.Message:
+    """quickfix's message for ``body`` (MsgType and the fields after it, each ended by SOH),
+    framed as FIX 4.4. The session sets the rest of the header and the trailer as it sends."""
+    text = f"{BEGIN_STRING}\x019={len(body.encode())}\x01{body}"
+    return fix.Message(f"{text}10={sum(text.encode()) % 256:03d}\x01", False)
 
 
 def order_status_request(child: ChildOrder) -> fix.Message:

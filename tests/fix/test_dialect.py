@@ -1,19 +1,23 @@
-"""The EMS dialect's ExecutionReport reader: read from the raw text (``FlatFields``) it gives the
-very reports quickfix's parse with the session's dictionary gives."""
+"""The EMS dialect: a child's NewOrderSingle is one the EMS's dictionary accepts, and the
+ExecutionReport reader, reading the raw text (``FlatFields``), gives the very reports quickfix's
+parse with the session's dictionary gives."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import quickfix as fix
 
+from sor_daemon.domain.events import ChildPlanned
 from sor_daemon.domain.values import ChildStatus
 from sor_daemon.fix.bridge import read_with_dictionary
-from sor_daemon.fix.dialect import FlatFields, execution_report
+from sor_daemon.fix.dialect import FlatFields, execution_report, new_order_single
 from sor_daemon.fix.dictionary import write_ems_dictionary
+from sor_daemon.protocol.messages import Side
 
 
 def report_text(msg_type: str = "8", **fields: str) -> str:
@@ -36,6 +40,52 @@ CASES = {
     "an unknown order answering a status request": FILL | {"t39": "8", "t150": "I", "t14": "0"},
     "the child named only by OrigClOrdID": {"t41": "order-2-1", "t39": "4", "t14": "0"},
 }
+
+
+@pytest.fixture(scope="module")
+def ems_dictionary(tmp_path_factory: pytest.TempPathFactory) -> fix.DataDictionary:
+    return fix.DataDictionary(str(write_ems_dictionary(tmp_path_factory.mktemp("ems"))))
+
+
+def test_a_child_goes_out_as_a_new_order_single_the_ems_accepts(
+    ems_dictionary: fix.DataDictionary,
+) -> None:
+    sent_at = datetime(2026, 11, 25, 9, 42, 14, 906123, tzinfo=UTC)
+    child = ChildPlanned(
+        "o-1",
+        "o-1-3",
+        2,
+        "KRAKEN",
+        "KRAKEN_SPOT_BTC_USD",
+        "XBT/USD",
+        Side.SELL,
+        Decimal("0.25"),
+        Decimal("61200.5"),
+        sent_at,
+    )
+    message = new_order_single(child, sent_at)
+    header = message.getHeader()
+    for tag, value in ((49, "SOR"), (56, "EMS"), (34, "2"), (52, "20261125-09:42:14.906")):
+        header.setField(tag, value)
+    fix.DataDictionary.validate(message, ems_dictionary, ems_dictionary)
+    on_the_wire = fix.Message(message.toString(), True)  # checks length and checksum
+    assert on_the_wire.getHeader().getField(35) == "D"
+    assert {tag: on_the_wire.getField(tag) for tag in (11, 583, 100, 48, 22, 55)} == {
+        11: "o-1-3",
+        583: "o-1-3",
+        100: "KRAKEN",
+        48: "KRAKEN_SPOT_BTC_USD",
+        22: "101",
+        55: "KRAKEN_SPOT_BTC_USD",
+    }
+    assert {tag: on_the_wire.getField(tag) for tag in (54, 38, 40, 44, 59, 60)} == {
+        54: "2",
+        38: "0.25",
+        40: "2",
+        44: "61200.5",
+        59: "3",
+        60: "20261125-09:42:14.906",
+    }
 
 
 @pytest.fixture(scope="module")
