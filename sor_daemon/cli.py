@@ -17,7 +17,7 @@ import trio
 from sor_daemon import failpoints
 from sor_daemon.api.keys import Role, key_entry, new_key
 from sor_daemon.config import Config, ConfigError, load_config, parse_listen
-from sor_daemon.gc_policy import install_for_process
+from sor_daemon.interpreter import tune_for_latency
 from sor_daemon.logs import configure_logging, current_level, set_level
 from sor_daemon.ops.reload import Reloader
 from sor_daemon.ops.signals import serve_until_stopped
@@ -161,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         main_task = partial(_run_daemon, config, reloader, supervisor)
     else:
         main_task = partial(_run_simulator, config)
-    install_for_process(keeps_history=args.command != "run")
+    tune_for_latency(keeps_history=args.command != "run")
     try:
         trio.run(
             partial(
