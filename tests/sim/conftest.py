@@ -17,6 +17,7 @@ from sor_daemon.sim.settings import (
     default_instruments,
     default_market,
 )
+from tests.support.markets import around_the_clock
 
 START = datetime(2024, 7, 24, 9, 0, tzinfo=UTC)
 
@@ -31,8 +32,16 @@ def exchange() -> SimulatedExchange:
 
 @pytest.fixture
 def sim_settings(tmp_path: Path) -> SimulatorSettings:
-    """Settings for a simulator on free loopback ports in the test's own directory."""
-    return SimulatorSettings(data_dir=tmp_path / "sim", fix_port=0, http_port=0, md_port=0, seed=7)
+    """Settings for a simulator on free loopback ports in the test's own directory, trading
+    as busily at every hour."""
+    return SimulatorSettings(
+        data_dir=tmp_path / "sim",
+        fix_port=0,
+        http_port=0,
+        md_port=0,
+        seed=7,
+        market=around_the_clock(),
+    )
 
 
 StartSimulator = Callable[..., Awaitable[SimulatorHandle]]

@@ -16,7 +16,7 @@ import trio
 
 from sor_daemon.protocol.times import format_iso, parse_iso
 from sor_daemon.sim.service import SimulatorHandle
-from sor_daemon.sim.settings import default_market
+from tests.support.markets import around_the_clock
 
 from .conftest import StartSimulator
 
@@ -34,8 +34,8 @@ ROW_FIELDS = {
     "trades_count",
 }
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$")
-STILL_MARKET = attrs.evolve(default_market(), step=timedelta(hours=1))
-FAST_MARKET = attrs.evolve(default_market(), step=timedelta(milliseconds=100))
+STILL_MARKET = attrs.evolve(around_the_clock(), step=timedelta(hours=1))
+FAST_MARKET = attrs.evolve(around_the_clock(), step=timedelta(milliseconds=100))
 
 
 async def get(handle: SimulatorHandle, path: str, **params: object) -> httpx.Response:
