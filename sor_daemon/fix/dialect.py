@@ -21,7 +21,7 @@ from sor_daemon.domain.smart_order import ChildOrder
 from sor_daemon.domain.values import ChildReport, ChildStatus
 from sor_daemon.protocol.messages import Side
 
-BEGIN_STRING = "8=FIX.4.4"
+BEGIN_STRING = "FIX.4.4"
 COINAPI_SYMBOL_SOURCE = "101"
 ORD_TYPE_LIMIT = "2"
 MASS_CANCEL_ALL_ORDERS = "7"
@@ -104,7 +104,7 @@ def new_order_single(child: ChildPlanned, now: datetime) -> fix.Message:
     Written as FIX text and parsed by quickfix in one call, since it is sent for every child:
     built with a dozen ``setField`` calls it took five times as long, and each call let go of
     the GIL and had to wait to take it back while quickfix's threads held it."""
-    return framed(
+    return _framed(
         f"35=D\x01{Tag.CL_ORD_ID}={child.child_id}\x01{Tag.CL_ORD_LINK_ID}={child.child_id}\x01"
         f"{Tag.EX_DESTINATION}={child.exchange}\x01{Tag.SECURITY_ID}={child.symbol_id_coinapi}\x01"
         f"{Tag.SECURITY_ID_SOURCE}={COINAPI_SYMBOL_SOURCE}\x01"
@@ -115,10 +115,10 @@ def new_order_single(child: ChildPlanned, now: datetime) -> fix.Message:
     )
 
 
-def framed(body: str) -> fix.Message:
+def _framed(body: str) -> fix.Message:
     """quickfix's message for ``body`` (MsgType and the fields after it, each ended by SOH),
     framed as FIX 4.4. The session sets the rest of the header and the trailer as it sends."""
-    text = f"{BEGIN_STRING}\x019={len(body.encode())}\x01{body}"
+    text = f"8={BEGIN_STRING}\x019={len(body.encode())}\x01{body}"
     return fix.Message(f"{text}10={sum(text.encode()) % 256:03d}\x01", False)
 
 
