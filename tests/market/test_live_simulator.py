@@ -20,8 +20,7 @@ from sor_daemon.fix.market_data import MarketDataSession, MarketDataSettings
 from sor_daemon.market.history import history_traded
 from sor_daemon.market.service import MarketData
 from sor_daemon.sim.service import SimulatorHandle, serve_simulator
-from sor_daemon.sim.settings import SimulatorSettings
-from tests.support.markets import around_the_clock
+from tests.support.markets import loopback_simulator
 
 SYMBOL = "KRAKEN_SPOT_BTC_USD"
 WAIT = 20
@@ -37,14 +36,7 @@ class Rig:
 
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    settings = SimulatorSettings(
-        data_dir=tmp_path / "sim",
-        fix_port=0,
-        http_port=0,
-        md_port=0,
-        seed=7,
-        market=around_the_clock(),
-    )
+    settings = loopback_simulator(tmp_path / "sim")
     async with trio.open_nursery() as nursery:
         simulator = await nursery.start(serve_simulator, settings)
         session = MarketDataSession(

@@ -17,7 +17,7 @@ from sor_daemon.sim.settings import (
     default_instruments,
     default_market,
 )
-from tests.support.markets import around_the_clock
+from tests.support.markets import loopback_simulator
 
 START = datetime(2024, 7, 24, 9, 0, tzinfo=UTC)
 
@@ -34,14 +34,7 @@ def exchange() -> SimulatedExchange:
 def sim_settings(tmp_path: Path) -> SimulatorSettings:
     """Settings for a simulator on free loopback ports in the test's own directory, trading
     as busily at every hour."""
-    return SimulatorSettings(
-        data_dir=tmp_path / "sim",
-        fix_port=0,
-        http_port=0,
-        md_port=0,
-        seed=7,
-        market=around_the_clock(),
-    )
+    return loopback_simulator(tmp_path / "sim")
 
 
 StartSimulator = Callable[..., Awaitable[SimulatorHandle]]
