@@ -1,13 +1,16 @@
 """The journal: every smart order event, durable in SQLite before it takes effect.
 
-One writer task owns the connection. Callers ``await journal.append(...)``; their rows join the
+One writer thread owns the connection. Callers ``await journal.append(...)``; their rows join the
 batch being gathered, and the writer takes everything gathered since its last commit and writes
-it in one transaction off the Trio thread (group commit), so a burst of events costs one fsync
-and no caller waits longer than one commit behind the one in progress. Every caller of a batch
-waits on the batch's one event: a thousand orders slicing at once cost one wake-up object, not
-one each. SQLite runs in WAL mode with ``synchronous=FULL``: a commit that returned survives a
-crash of the process or the machine; a torn, uncommitted tail is discarded by SQLite on the
-next open.
+it in one transaction (group commit), so a burst of events costs one fsync and no caller waits
+longer than one commit behind the one in progress. The writer is a thread of its own, not a Trio
+task handing each commit to a worker: it starts the next commit the moment the last one is
+durable, and only the wake-up of the callers waits for Trio's scheduler (under load a turn of
+it is long, and a commit that waited for three took many times its fsync). Every caller of a
+batch waits on the batch's one event: a thousand orders slicing at once cost one wake-up
+object, not one each. SQLite runs in WAL mode with ``synchronous=FULL``: a commit that
+returned survives a crash of the process or the machine; a torn, uncommitted tail is discarded
+by SQLite on the next open.
 
 A batch reaches SQLite as one statement per table, its rows one JSON array parameter. The
 worker thread releases the GIL for each step into SQLite and must take it back after, and while
@@ -25,9 +28,10 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import attrs
@@ -39,8 +43,6 @@ from sor_daemon.domain.events import Event
 from sor_daemon.store.records import decode, encode
 
 log = structlog.get_logger(__name__)
-
-RunSync = Callable[..., Awaitable[object]]
 
 SCHEMA_VERSION = 2
 _MIGRATIONS: dict[int, Sequence[str]] = {
@@ -144,20 +146,27 @@ class Journal:
     def __init__(
         self,
         path: Path,
-        run_sync: RunSync | None = None,
+        *,
+        commit_on_trio_thread: bool = False,
         observe_commit: Callable[[float], None] | None = None,
     ) -> None:
-        """``run_sync`` runs a commit; by default in a worker thread. Tests on Trio's mock clock
-        pass one that runs inline, because time jumps while a worker thread is busy.
+        """Commits run in the journal's own thread; tests on Trio's mock clock pass
+        ``commit_on_trio_thread``, because time jumps while another thread is busy.
         ``observe_commit`` is told each commit's wall-clock seconds (for the metrics)."""
         self.path = path
-        self._run_sync = run_sync or trio.to_thread.run_sync
+        self._on_trio_thread = commit_on_trio_thread
         self._observe_commit = observe_commit
         self._connection = open_database(path)
         self._lookup = sqlite3.connect(path)
+        self._gathered = threading.Condition()
+        """Guards ``_batch`` and ``_stopping``; the writer thread waits on it for work."""
         self._batch = _Batch()
+        self._stopping = False
         self._gathering = trio.Event()
-        """Set once the batch being gathered has something in it: the writer waits for it."""
+        """Set once the batch being gathered has something in it: the Trio-thread writer
+        waits for it."""
+        self._failed = trio.Event()
+        self._failure: BaseException | None = None
         self._closed = False
         self.commits = 0
 
@@ -207,9 +216,10 @@ class Journal:
         return events
 
     async def read_retired(self) -> dict[str, list[Event]]:
-        """``retired_events`` run the way commits are (in a worker thread by default)."""
-        events: dict[str, list[Event]] = await self._run_sync(self.retired_events)
-        return events
+        """``retired_events`` run off the Trio thread (on it, where commits are)."""
+        if self._on_trio_thread:
+            return self.retired_events()
+        return await trio.to_thread.run_sync(self.retired_events)
 
     def retired_with_client_ref(self, client_ref: str) -> list[str]:
         """The retired orders whose last client reference (a FIX ClOrdID) is ``client_ref``,
@@ -235,67 +245,133 @@ class Journal:
         await trio.lowlevel.checkpoint_if_cancelled()  # a task being stopped stops here
         if self._closed:
             raise JournalClosed("the journal is closed")
-        batch = self._batch
-        batch.rows += rows
-        batch.retired += retired
-        self._gathering.set()
+        with self._gathered:
+            batch = self._batch
+            batch.rows += rows
+            batch.retired += retired
+            self._gathered.notify()
+        if self._on_trio_thread:
+            self._gathering.set()
         await batch.done.wait()
         if batch.error is not None:
             raise JournalClosed(f"the journal could not write: {batch.error}") from batch.error
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """The writer: commit whatever is queued, one transaction per batch, until cancelled."""
+        """Commit whatever is gathered, one transaction per batch, until cancelled (then what
+        was gathered before) or until a commit fails (then raise its error)."""
+        if self._on_trio_thread:
+            await self._run_on_trio_thread(task_status)
+            return
+        token = trio.lowlevel.current_trio_token()
+        writer = threading.Thread(
+            target=self._write_gathered, args=(token,), name="journal writer", daemon=True
+        )
+        writer.start()
+        task_status.started()
+        try:
+            await self._failed.wait()
+        finally:
+            self._closed = True
+            with self._gathered:
+                self._stopping = True
+                self._gathered.notify()
+            with trio.CancelScope(shield=True):
+                await trio.to_thread.run_sync(writer.join)
+        raise self._failure or JournalClosed("the journal's writer stopped")
+
+    def _write_gathered(self, token: trio.lowlevel.TrioToken) -> None:
+        """The writer thread: commit each batch as soon as the last one is durable, and hand
+        the outcome to the Trio thread. A batch waits for no turn of Trio's scheduler to start:
+        what gathered while one commit ran is the next one. Stops after a failure, or once
+        stopping with nothing gathered."""
+        while True:
+            with self._gathered:
+                while not self._batch and not self._stopping:
+                    self._gathered.wait()
+            batch = self._take_batch()
+            if not batch:
+                return
+            error, seconds = self._commit(batch)
+            token.run_sync_soon(self._committed, batch, error, seconds)
+            if error is not None:
+                return
+
+    async def _run_on_trio_thread(self, task_status: trio.TaskStatus[None]) -> None:
+        """``run`` for tests on the mock clock: each commit on the Trio thread."""
         task_status.started()
         try:
             while True:
                 await self._gathering.wait()
-                await self._commit(self._take_batch())
+                self._gathering = trio.Event()
+                self._commit_on_trio_thread()
         finally:
             self._closed = True
-            await self._drain()
+            self._commit_on_trio_thread()
+
+    def _commit_on_trio_thread(self) -> None:
+        batch = self._take_batch()
+        if batch:
+            error, seconds = self._commit(batch)
+            self._committed(batch, error, seconds)
+            if error is not None:
+                raise error
 
     def _take_batch(self) -> _Batch:
         """The batch gathered so far; the next callers gather a new one."""
-        batch, self._batch = self._batch, _Batch()
-        self._gathering = trio.Event()
+        with self._gathered:
+            batch, self._batch = self._batch, _Batch()
         return batch
 
-    async def _commit(self, batch: _Batch) -> None:
+    def _commit(self, batch: _Batch) -> tuple[Exception | None, float]:
+        """Write ``batch`` in one transaction: the error, if it failed, and how long it took."""
         started = time.perf_counter()
         try:
-            await self._run_sync(self._write, batch.rows, batch.retired)
-            if self._observe_commit is not None:
-                self._observe_commit(time.perf_counter() - started)
+            self._write(batch.rows, batch.retired)
         except Exception as error:
-            log.error("journal write failed", error=str(error), rows=len(batch.rows))
-            batch.error = error
-            raise
-        finally:
-            batch.done.set()
+            return error, 0.0
+        return None, time.perf_counter() - started
 
-    async def _drain(self) -> None:
-        """On shutdown, commit what was gathered before the writer stopped (shielded)."""
-        with trio.CancelScope(shield=True):
-            if self._batch:
-                await self._commit(self._take_batch())
+    def _committed(self, batch: _Batch, error: Exception | None, seconds: float) -> None:
+        """On the Trio thread: wake the batch's callers; after a failure, close the journal,
+        fail what gathered meanwhile and stop ``run`` with the error."""
+        if error is None:
+            if self._observe_commit is not None:
+                self._observe_commit(seconds)
+            batch.done.set()
+            return
+        log.error("journal write failed", error=str(error), rows=len(batch.rows))
+        self._closed = True
+        self._failure = error
+        for failed in (batch, self._take_batch()):
+            failed.error = error
+            failed.done.set()
+        self._failed.set()
 
     def _write(
         self, rows: list[tuple[str, str, str]], retired: list[tuple[str, str, str | None]]
     ) -> None:
+        """One transaction. A batch of events alone (most are) is one statement, a transaction
+        of its own: each statement gives up the GIL and waits to take it back from the busy
+        Trio thread, so ``BEGIN`` and ``COMMIT`` around it would double the waits."""
+        statements = [(_INSERT_EVENTS, rows)] if rows else []
         accepted = [order_id for order_id, kind, _ in rows if kind == _ACCEPTED]
+        if accepted:
+            statements.append((_INSERT_LIVE, accepted))
+        if retired:
+            statements += [(_INSERT_RETIRED, retired), (_DELETE_LIVE, retired)]
         connection = self._connection
-        connection.execute("BEGIN")
-        try:
-            connection.execute(_INSERT_EVENTS, (_json_array(rows),))
-            if accepted:
-                connection.execute(_INSERT_LIVE, (_json_array(accepted),))
-            if retired:
-                connection.execute(_INSERT_RETIRED, (_json_array(retired),))
-                connection.execute(_DELETE_LIVE, (_json_array(retired),))
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
+        if len(statements) == 1:
+            statement, values = statements[0]
+            connection.execute(statement, (_json_array(values),))
+        else:
+            connection.execute("BEGIN")
+            try:
+                for statement, values in statements:
+                    connection.execute(statement, (_json_array(values),))
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
         self.commits += 1
 
     def close(self) -> None:

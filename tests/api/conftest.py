@@ -27,7 +27,6 @@ from sor_daemon.service import serve_api
 from sor_daemon.store.journal import Journal
 from tests.support.orders import START, TABLE
 from tests.support.paper import PaperVenue, StaticMarket
-from tests.support.rig import run_inline
 
 KEYS = {"viewer": "viewer-key", "desk-1": "desk-1-key", "desk-2": "desk-2-key", "ops": "ops-key"}
 ROLES = {"viewer": "viewer", "desk-1": "trader", "desk-2": "trader", "ops": "admin"}
@@ -72,7 +71,7 @@ async def serving(tmp_path: Path, **api: object) -> AsyncIterator[ApiServer]:
         {"api": {"listen": "127.0.0.1:0", "keys": key_tables(), **api}}
     )
     clock = TrioClock(START)
-    journal = Journal(tmp_path / "journal.sqlite", run_sync=run_inline)
+    journal = Journal(tmp_path / "journal.sqlite", commit_on_trio_thread=True)
     try:
         async with trio.open_nursery() as nursery:
             await nursery.start(journal.run)

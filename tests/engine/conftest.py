@@ -16,14 +16,14 @@ from sor_daemon.engine.settings import TradingSettings
 from sor_daemon.store.journal import Journal
 from tests.support.orders import START, TABLE
 from tests.support.paper import PaperVenue, StaticMarket
-from tests.support.rig import Rig, run_inline
+from tests.support.rig import Rig
 
 
 @pytest.fixture
 async def rig(tmp_path: Path, nursery: trio.Nursery) -> AsyncIterator[Rig]:
     clock = TrioClock(START)
     venue = PaperVenue(clock)
-    journal = Journal(tmp_path / "journal.sqlite", run_sync=run_inline)
+    journal = Journal(tmp_path / "journal.sqlite", commit_on_trio_thread=True)
     await nursery.start(journal.run)
     market = StaticMarket(clock)
     services = Services(journal, venue, market, Feed(), clock, TradingSettings())

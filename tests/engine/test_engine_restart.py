@@ -20,14 +20,14 @@ from sor_daemon.store.halt import HaltFile
 from sor_daemon.store.journal import Journal
 from tests.support.orders import START, TABLE
 from tests.support.paper import PaperVenue, StaticMarket
-from tests.support.rig import new, run_inline, wait_until_over
+from tests.support.rig import new, wait_until_over
 
 
 async def run_engine(
     journal_path: Path, clock: TrioClock, task_status: trio.TaskStatus = trio.TASK_STATUS_IGNORED
 ) -> None:
     venue = PaperVenue(clock)
-    journal = Journal(journal_path, run_sync=run_inline)
+    journal = Journal(journal_path, commit_on_trio_thread=True)
     try:
         async with trio.open_nursery() as nursery:
             await nursery.start(journal.run)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 import attrs
 import trio
@@ -18,11 +17,6 @@ from sor_daemon.protocol.codec import parse_ws_message
 from sor_daemon.protocol.messages import NewSmartOrder
 from sor_daemon.store.journal import Journal
 from tests.support.paper import PaperVenue, StaticMarket
-
-
-async def run_inline(function: Callable[..., object], *args: object) -> object:
-    """Commit on the Trio thread: under MockClock, time would jump during a worker's commit."""
-    return function(*args)
 
 
 @attrs.define
