@@ -66,7 +66,7 @@ class Plan:
     stream: Stream
 
 
-FULL = Plan(subscribers=100, processes=2, stream=Stream(orders=1000, seconds=60))
+FULL = Plan(subscribers=100, processes=2, stream=Stream(orders=1000, seconds=60, spread=8))
 SMOKE = Plan(subscribers=5, processes=1, stream=Stream(orders=10, seconds=4))
 GOAL_EVENTS_PER_SECOND = 2000
 GOAL_SUBSCRIBERS = 100

@@ -35,9 +35,12 @@ from bench.fill_load import (
 from bench.harness import BenchmarkFailed, Goal, Outcome, distribution, ratio
 from tests.support.processes import DaemonProcess
 
-FULL = (Stream(orders=500, seconds=40, settle=3), Stream(orders=2000, seconds=90, settle=3))
-"""Long enough for a steady window after the submissions (the daemon accepts orders at tens a
-second while it trades), as short as that allows. The window opens 3 s after the last
+FULL = (
+    Stream(orders=500, seconds=40, settle=3, spread=4),
+    Stream(orders=2000, seconds=90, settle=3, spread=16),
+)
+"""Long enough for a steady window after the submissions (125 orders a second, which the daemon
+accepts as they come while it trades), as short as that allows. The window opens 3 s after the last
 acceptance: with a window opening after 1 s, the worst fill of each second showed the burst of
 submissions still draining in the first seconds (0.56 s late) and 33-77 ms after that."""
 SMOKE = (Stream(orders=12, seconds=4), Stream(orders=30, seconds=4))

@@ -5,8 +5,11 @@ gate's rate limit opened so that it measures the daemon, not the gate. Each TWAP
 IOC child a second (``1SEC`` slices), well inside the top level of its venue's book, so each child
 fills in one report: N orders make about N fills a second. The orders go over the three spot
 venues and both bases with alternating sides (books regenerate every market step and balances
-stay where they started), and they are submitted evenly over a second, so their slices are spread
-over the second rather than all due at once.
+stay where they started). An order's slices are due on the anniversaries of its acceptance, so
+the orders are submitted evenly over whole seconds, slower than the daemon accepts them while
+it trades: every part of each second then has as many slices due as any other. (Submitted over
+one second, faster than the daemon accepted them, they clumped: a fifth of each second had
+twice the fills of another, and that fifth made the tail.)
 
 The simulator stamps every fill report when it hands it to quickfix (``GET /v1/sim/fill-times``,
 by ClOrdID and CumQty); a TradeFill names the child and the amount of one fill, whose running sum
@@ -62,11 +65,15 @@ class Stream:
 
     ``settle`` is how long after the last order was accepted the steady window opens: the
     submissions come faster than the steady rate (a first slice with each acceptance), and the
-    fills of that burst are not the steady stream the figures are about."""
+    fills of that burst are not the steady stream the figures are about.
+
+    ``spread`` is how many whole seconds the submissions are spread over: few enough orders a
+    second that the daemon accepts each when it is sent."""
 
     orders: int
     seconds: int
     settle: float = 1.0
+    spread: int = 1
 
     def body(self, index: int) -> dict[str, Any]:
         """The ``index``-th order: its instrument in turn, sides alternating by round."""
@@ -121,29 +128,40 @@ def running_stack(workdir: Path) -> Iterator[DaemonProcess]:
             yield daemon
 
 
-def submit(api_url: str, stream: Stream, spread_seconds: float = 1.0) -> Submitted:
-    """POST every order of ``stream``, evenly over ``spread_seconds`` (or as fast as the daemon
+def submit(api_url: str, stream: Stream) -> Submitted:
+    """POST every order of ``stream``, evenly over its ``spread`` seconds (or as fast as the daemon
     accepts them, if slower), from a few concurrent clients."""
-    return trio.run(_submit, api_url, stream, spread_seconds)
+    return trio.run(_submit, api_url, stream)
 
 
-async def _submit(api_url: str, stream: Stream, spread_seconds: float) -> Submitted:
+async def _submit(api_url: str, stream: Stream) -> Submitted:
     ids = [""] * stream.orders
     pending = iter(range(stream.orders))
-    started, start = time.time(), trio.current_time()
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=f"{api_url}/v1/sor", timeout=60)
+            )
+            for _ in range(SUBMITTERS)
+        ]
+        # Connected first: the first orders would otherwise wait for the connections together
+        # and be accepted in a clump, their slices due at the same moment of every second.
+        async with trio.open_nursery() as nursery:
+            for http in clients:
+                nursery.start_soon(http.get, f"{api_url}/health/live")
+        started, start = time.time(), trio.current_time()
 
-    async def client() -> None:
-        async with httpx.AsyncClient(base_url=f"{api_url}/v1/sor", timeout=60) as http:
+        async def post_in_turn(http: httpx.AsyncClient) -> None:
             for index in pending:
-                await trio.sleep_until(start + index * spread_seconds / stream.orders)
+                await trio.sleep_until(start + index * stream.spread / stream.orders)
                 answer = await http.post("/add", json=stream.body(index))
                 if answer.status_code != 200:
                     raise BenchmarkFailed(f"the daemon refused an order: {answer.text}")
                 ids[index] = answer.json()["id"]
 
-    async with trio.open_nursery() as nursery:
-        for _ in range(SUBMITTERS):
-            nursery.start_soon(client)
+        async with trio.open_nursery() as nursery:
+            for http in clients:
+                nursery.start_soon(post_in_turn, http)
     return Submitted(ids, started, time.time())
 
 
