@@ -237,3 +237,11 @@ def test_times_keep_their_fraction_up_to_microseconds() -> None:
 
     assert isinstance(value, MarketUpdate)
     assert value.changes[0].at == datetime(2026, 11, 25, 23, 59, 59, 123456, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("time", ["24:00:00", "23:59", "23:5:59", "23:59:59.", "23:59:59.12a"])
+def test_a_time_that_is_not_one_is_refused(time: str) -> None:
+    message = incremental([{279: "1", 55: SYMBOL, **level("0", "1", "1", time)}])
+
+    with pytest.raises(ValueError, match="is not a UTC time"):
+        market_data_message(message)
