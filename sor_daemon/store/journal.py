@@ -239,10 +239,25 @@ class Journal:
         if events:
             await self._enqueue([encode(event) for event in events], [])
 
+    def append_unawaited(self, *events: Event) -> None:
+        """Queue events without waiting for them to be durable: they are once any later
+        append has returned (batches commit in order). For events nothing is announced for;
+        a failed commit still closes the journal and stops ``run``. Raises JournalClosed."""
+        self._gather([encode(event) for event in events], [])
+
     async def _enqueue(
         self, rows: list[tuple[str, str, str]], retired: list[tuple[str, str, str | None]]
     ) -> None:
         await trio.lowlevel.checkpoint_if_cancelled()  # a task being stopped stops here
+        batch = self._gather(rows, retired)
+        await batch.done.wait()
+        if batch.error is not None:
+            raise JournalClosed(f"the journal could not write: {batch.error}") from batch.error
+
+    def _gather(
+        self, rows: list[tuple[str, str, str]], retired: list[tuple[str, str, str | None]]
+    ) -> _Batch:
+        """Add rows to the batch being gathered, and wake the writer; that batch."""
         if self._closed:
             raise JournalClosed("the journal is closed")
         with self._gathered:
@@ -252,9 +267,7 @@ class Journal:
             self._gathered.notify()
         if self._on_trio_thread:
             self._gathering.set()
-        await batch.done.wait()
-        if batch.error is not None:
-            raise JournalClosed(f"the journal could not write: {batch.error}") from batch.error
+        return batch
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Commit whatever is gathered, one transaction per batch, until cancelled (then what

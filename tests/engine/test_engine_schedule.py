@@ -10,8 +10,9 @@ import pytest
 import trio
 import trio.testing
 
+from sor_daemon.domain.events import ChildReported
 from sor_daemon.domain.smart_order import SmartOrder
-from sor_daemon.domain.values import OrderStatus
+from sor_daemon.domain.values import ChildStatus, OrderStatus
 from sor_daemon.engine.ports import SessionDown, SessionUp
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import ParameterChanges
@@ -43,6 +44,20 @@ async def test_a_one_day_twap_fires_every_slice_on_its_absolute_time(
     assert types[-1] == "StatusChange" and messages[-1]["Data"]["Status"] == "Completed"
     assert types.count("TradeRequest") == 289 and types.count("TradeFill") == 289
     assert messages[-1]["Data"]["TotalFilled"] == pytest.approx(28.9)
+    assert replayed(rig.journal, order.id) == order
+
+
+async def test_acknowledgements_are_journaled_in_the_order_the_venue_sent_them(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    rig.venue.acknowledge = True
+    order = await rig.engine.submit(new("0.4", "3MIN", "1MIN"))
+    await wait_until_over(order)
+    reported = [e.status for e in rig.journal.events_of(order.id) if isinstance(e, ChildReported)]
+    assert len(rig.venue.sent) == 4
+    assert reported == [ChildStatus.NEW, ChildStatus.FILLED] * 4
+    assert order.status is OrderStatus.COMPLETED
+    assert order.filled == Decimal("0.4")
     assert replayed(rig.journal, order.id) == order
 
 

@@ -96,6 +96,24 @@ async def test_a_burst_of_appends_shares_commits(tmp_path: Path) -> None:
     journal.close()
 
 
+async def test_an_unawaited_append_is_durable_once_a_later_append_returns(
+    tmp_path: Path,
+) -> None:
+    first, second = life_of_an_order("o-1"), life_of_an_order("o-2")
+    journal = Journal(tmp_path / "j.sqlite")
+    async with trio.open_nursery() as nursery:
+        await nursery.start(journal.run)
+        journal.append_unawaited(*first[:2])
+        await journal.append(*second)
+        assert journal.events_of("o-1") == first[:2]
+        journal.append_unawaited(*first[2:])
+        nursery.cancel_scope.cancel()
+    assert list(journal.replay()) == first[:2] + second + first[2:]
+    with pytest.raises(JournalClosed, match="the journal is closed"):
+        journal.append_unawaited(*first)
+    journal.close()
+
+
 async def test_stopping_commits_every_append_already_gathered(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j.sqlite")
     events = [life_of_an_order(f"o-{n}")[0] for n in range(20)]

@@ -26,7 +26,8 @@ from sor_daemon.engine.relay import Relay
 class PaperVenue:
     """Implements OrderGateway: every child fills in full the moment it is sent.
 
-    ``silent`` executes orders without reporting them (a report lost with the connection);
+    ``acknowledge`` reports each child New before its fill, as a venue does; ``silent``
+    executes orders without reporting them (a report lost with the connection);
     ``answer_status`` says whether status requests get an answer.
     """
 
@@ -34,6 +35,7 @@ class PaperVenue:
         self.news = Relay[GatewayEvent]()
         self._clock = clock
         self.is_up = True
+        self.acknowledge = False
         self.reject_with: str | None = None
         self.silent = False
         self.answer_status = True
@@ -58,8 +60,11 @@ class PaperVenue:
                 last_px=child.price,
             )
         self.executed[child.child_id] = report
-        if not self.silent:
-            self.news.publish(report)
+        if self.silent:
+            return True
+        if self.acknowledge:
+            self.news.publish(ChildReport(child.child_id, ChildStatus.NEW, Decimal(0)))
+        self.news.publish(report)
         return True
 
     def mass_cancel(self, exchange: str) -> bool:
