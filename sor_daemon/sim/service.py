@@ -12,11 +12,13 @@ stopped, since one left running can crash the interpreter at exit.
 
 from __future__ import annotations
 
+import random
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 import attrs
@@ -124,11 +126,44 @@ def _tick(ems: EmsApplication, market_data: MarketDataApplication) -> None:
     market_data.publish()
 
 
+FIRST_PICKED_PORT = 20000
+FREE_PORT_TRIES = 50
+_EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_EPHEMERAL_PORTS_START = 32768
+"""Linux's default start of the ephemeral range, where the kernel's setting cannot be read."""
+
+
 def free_port(host: str) -> int:
-    """A TCP port free on ``host`` right now (quickfix cannot report the port it bound)."""
+    """A TCP port free on ``host`` right now (quickfix cannot report the port it bound).
+
+    The port is bound later, so it is picked below the kernel's ephemeral range: one from that
+    range can be taken meanwhile as the local end of any outgoing connection (the test suite
+    once saw a restarted daemon's API port taken before the daemon bound it)."""
+    below = _ephemeral_ports_start()
+    for _ in range(FREE_PORT_TRIES):
+        port = random.randrange(FIRST_PICKED_PORT, below)
+        if _bindable(host, port):
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+def _ephemeral_ports_start() -> int:
+    try:
+        start = int(_EPHEMERAL_PORTS.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        start = _EPHEMERAL_PORTS_START
+    return max(start, FIRST_PICKED_PORT + 1)
+
+
+def _bindable(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 async def _serve_http(
