@@ -12,10 +12,11 @@ object, not one each. SQLite runs in WAL mode with ``synchronous=FULL``: a commi
 returned survives a crash of the process or the machine; a torn, uncommitted tail is discarded
 by SQLite on the next open.
 
-A batch reaches SQLite as one statement per table, its rows one JSON array parameter. The
-worker thread releases the GIL for each step into SQLite and must take it back after, and while
-the Trio thread is busy each take waits for a hand-over: one statement per table makes that a
-handful of waits per commit, where a statement per row made it one per row.
+A batch reaches SQLite as one statement per table, its rows one JSON array parameter (and a
+batch of events alone as that one statement, a transaction of its own). The writer thread
+releases the GIL for each step into SQLite and must take it back after, and while the Trio
+thread is busy each take waits for a hand-over: one statement per table makes that a handful of
+waits per commit, where a statement per row made it one per row.
 
 A smart order that is over (terminal, no child order left open) is *retired*: a row in the
 ``retired`` table and out of the ``live`` one, written through the same writer. Recovery replays
