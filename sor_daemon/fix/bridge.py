@@ -41,9 +41,10 @@ class TrioBridge(fix.Application):
     thread (a channel's ``send_nowait``, or a ``Relay``'s ``publish`` to act on them at once).
 
     ``translate`` turns an inbound application message into a value for Trio (or None to drop
-    it); it runs on the Trio thread, on the message ``read`` makes of the text (quickfix's
-    parse with the session's dictionary, ``read_with_dictionary``, for messages with repeating
-    groups), and must not keep the message.
+    it); it runs on the Trio thread, on the message ``read`` makes of the text, and must not
+    keep the message. The hot sessions read the text in Python (``dialect.FlatFields``,
+    ``md_dialect.MarketDataFields``); the order-entry session, whose messages are few and have
+    groups of every shape, uses quickfix's parse with its dictionary (``read_with_dictionary``).
     """
 
     def __init__(

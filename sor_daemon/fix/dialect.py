@@ -11,6 +11,7 @@ Decimal quantities and prices are written as plain decimal strings, never throug
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -147,6 +148,8 @@ def order_mass_cancel_request(request_id: str, exchange: str, now: datetime) -> 
 
 def field_text(fields: fix.FieldMap | FlatFields, tag: int) -> str | None:
     """The field's value, or None when the message (or group entry) does not carry it."""
+    if isinstance(fields, FlatFields):
+        return fields.get(tag)
     return fields.getField(tag) if fields.isSetField(tag) else None
 
 
@@ -162,25 +165,37 @@ def field_decimal(fields: fix.FieldMap | FlatFields, tag: int) -> Decimal | None
     return number if number.is_finite() else None
 
 
+def tag_values(text: str) -> Iterator[tuple[int, str]]:
+    """Each ``tag=value`` field of a FIX message's text, in order (a value may hold ``=``)."""
+    for field in text.split("\x01"):
+        tag, equals, value = field.partition("=")
+        if equals and tag.isdigit():
+            yield int(tag), value
+
+
 class FlatFields:
     """A FIX message read from its text in one pass, for the EMS's ExecutionReports (which have
-    no repeating groups): quickfix's ``getHeader``/``isSetField``/``getField``, but a dict.
+    no repeating groups; ``md_dialect.MarketDataFields`` reads one group besides):
+    quickfix's ``getHeader``/``isSetField``/``getField``, but a dict.
 
     Reading a report through quickfix's ``Message`` is a call into quickfix per field, and each
     call gives up Python's GIL and waits to take it back from the FIX threads: a dozen waits per
     report on a busy Trio thread. The session has already validated the message against the
-    dictionary before the bridge sees it. A tag repeated (only in a group) keeps its first value.
+    dictionary before the bridge sees it.
     """
 
     __slots__ = ("_fields",)
 
-    def __init__(self, text: str) -> None:
-        fields: dict[int, str] = {}
-        for field in text.split("\x01"):
-            tag, equals, value = field.partition("=")
-            if equals and tag.isdigit():
-                fields.setdefault(int(tag), value)
+    def __init__(self, fields: dict[int, str]) -> None:
         self._fields = fields
+
+    @classmethod
+    def read(cls, text: str) -> FlatFields:
+        """The fields of a message's text; a tag repeated keeps its first value."""
+        fields: dict[int, str] = {}
+        for tag, value in tag_values(text):
+            fields.setdefault(tag, value)
+        return cls(fields)
 
     def getHeader(self) -> FlatFields:
         """The header's fields: the same map, header tags being distinct from body tags."""
@@ -189,6 +204,10 @@ class FlatFields:
     def isSetField(self, tag: int) -> bool:
         """True when the message carries ``tag``."""
         return tag in self._fields
+
+    def get(self, tag: int) -> str | None:
+        """The value of ``tag``, or None when the message does not carry it."""
+        return self._fields.get(tag)
 
     def getField(self, tag: int) -> str:
         """The value of ``tag``; KeyError naming the tag when the message does not carry it."""

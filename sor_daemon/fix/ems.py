@@ -124,7 +124,7 @@ class EmsGateway:
             translate=execution_report,
             on_logon=SessionUp,
             on_logout=SessionDown,
-            read=FlatFields,
+            read=FlatFields.read,
         )
         settings = initiator_settings(
             self._data_dir,

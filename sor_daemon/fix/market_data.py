@@ -22,10 +22,11 @@ import quickfix as fix
 import structlog
 import trio
 
-from sor_daemon.fix.bridge import TrioBridge, read_with_dictionary, running_initiator
+from sor_daemon.fix.bridge import TrioBridge, running_initiator
 from sor_daemon.fix.dictionary import standard_fix44_path
 from sor_daemon.fix.md_dialect import (
     BookSnapshot,
+    MarketDataFields,
     MarketDataRejected,
     MarketUpdate,
     SubscriptionRequestType,
@@ -169,7 +170,7 @@ class MarketDataSession:
             translate=market_data_message,
             on_logon=FeedUp,
             on_logout=FeedDown,
-            read=read_with_dictionary(standard_fix44_path()),
+            read=MarketDataFields.read,
         )
         settings = initiator_settings(
             self._data_dir,

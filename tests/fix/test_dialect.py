@@ -99,13 +99,14 @@ def test_the_flat_reader_gives_the_report_quickfix_gives(
     fields: dict[str, str], quickfix_read: Callable[[str], fix.Message]
 ) -> None:
     text = report_text(**fields)
-    flat = execution_report(FlatFields(text))
+    flat = execution_report(FlatFields.read(text))
     assert flat is not None
     assert flat == execution_report(quickfix_read(text))
 
 
 def test_the_flat_reader_reads_every_field_it_is_asked_for() -> None:
-    report = execution_report(FlatFields(report_text(**CASES["a reject whose text holds '='"])))
+    text = report_text(**CASES["a reject whose text holds '='"])
+    report = execution_report(FlatFields.read(text))
     assert report is not None
     assert (report.child_id, report.status, report.cum_qty, report.text) == (
         "order-1-3",
@@ -116,7 +117,7 @@ def test_the_flat_reader_reads_every_field_it_is_asked_for() -> None:
 
 
 def test_other_messages_are_not_reports_and_a_report_without_a_status_is_an_error() -> None:
-    assert execution_report(FlatFields(report_text("j", t45="7"))) is None
+    assert execution_report(FlatFields.read(report_text("j", t45="7"))) is None
     without_status = {key: value for key, value in FILL.items() if key != "t39"}
     with pytest.raises(KeyError, match="no tag 39"):
-        execution_report(FlatFields(report_text(**without_status)))
+        execution_report(FlatFields.read(report_text(**without_status)))

@@ -1,7 +1,8 @@
 """The market-data dialect: 35=V as the contract writes it, 35=W/X/Y read into values.
 
 Inbound messages are built as the server would send them and parsed back through quickfix's
-standard FIX44.xml, as the session parses what it receives, so groups come out as on the wire.
+standard FIX44.xml, as the session parses what it receives, so groups come out as on the wire;
+the dialect then reads their text, as the bridge hands it over.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import quickfix44 as fix44
 import trio
 
 from sor_daemon.domain.market import PriceLevel
-from sor_daemon.fix.bridge import TrioBridge, read_with_dictionary
+from sor_daemon.fix.bridge import TrioBridge
 from sor_daemon.fix.dictionary import standard_fix44_path
 from sor_daemon.fix.md_dialect import (
     BookSide,
     BookSnapshot,
     LevelChange,
+    MarketDataFields,
     MarketDataRejected,
     MarketUpdate,
     SubscriptionRequestType,
@@ -44,6 +46,11 @@ def on_the_wire(message: fix.Message) -> fix.Message:
     for tag, value in ((49, "COINAPI_V2"), (56, "KEY"), (34, "7"), (52, SENT)):
         header.setField(tag, value)
     return fix.Message(message.toString(), DICTIONARY, True)
+
+
+def translated(message: fix.Message) -> object:
+    """What the dialect makes of a message received as ``message``, read from its text."""
+    return market_data_message(MarketDataFields.read(message.toString()))
 
 
 def with_entries(message: fix.Message, group: type[fix.Group], entries: Iterable[Entry]) -> None:
@@ -114,7 +121,7 @@ def test_a_snapshot_becomes_a_book_with_the_newest_entry_time() -> None:
         ]
     )
 
-    assert market_data_message(message) == BookSnapshot(
+    assert translated(message) == BookSnapshot(
         md_req_id="md-1",
         symbol_id=SYMBOL,
         bids=(
@@ -127,7 +134,7 @@ def test_a_snapshot_becomes_a_book_with_the_newest_entry_time() -> None:
 
 
 def test_an_empty_snapshot_is_dated_by_its_sending_time() -> None:
-    value = market_data_message(snapshot([]))
+    value = translated(snapshot([]))
 
     assert isinstance(value, BookSnapshot)
     assert (value.bids, value.asks, value.at) == ((), (), at("10:00:02.500"))
@@ -143,7 +150,7 @@ def test_an_incremental_refresh_carries_level_changes_and_trades_each_naming_its
         ]
     )
 
-    assert market_data_message(message) == MarketUpdate(
+    assert translated(message) == MarketUpdate(
         md_req_id="md-1",
         changes=(
             LevelChange(SYMBOL, BookSide.ASK, Decimal(60001), Decimal(0), at("10:00:01.250")),
@@ -164,7 +171,7 @@ def test_a_reject_says_which_request_and_why() -> None:
     message.setField(281, "0")
     message.setField(58, "unknown symbol NOPE")
 
-    value = market_data_message(on_the_wire(message))
+    value = translated(on_the_wire(message))
 
     assert value == MarketDataRejected("md-4", "0", "unknown symbol NOPE")
     assert isinstance(value, MarketDataRejected)
@@ -176,7 +183,7 @@ def test_other_messages_are_not_market_data() -> None:
     message.setField(148, "hello")
     message.setField(33, "0")
 
-    assert market_data_message(message) is None
+    assert translated(on_the_wire(message)) is None
 
 
 @pytest.mark.parametrize(
@@ -202,7 +209,7 @@ def test_other_messages_are_not_market_data() -> None:
 )
 def test_a_message_that_breaks_the_dialect_is_an_error(entry: Entry) -> None:
     with pytest.raises(ValueError):
-        market_data_message(incremental([entry]))
+        translated(incremental([entry]))
 
 
 async def test_the_bridge_hands_values_to_trio_and_drops_malformed_messages() -> None:
@@ -214,7 +221,7 @@ async def test_the_bridge_hands_values_to_trio_and_drops_malformed_messages() ->
         translate=market_data_message,
         on_logon=object,
         on_logout=object,
-        read=read_with_dictionary(standard_fix44_path()),
+        read=MarketDataFields.read,
     )
     session = fix.SessionID("FIX.4.4", "KEY", "COINAPI_V2")
 
@@ -233,7 +240,7 @@ async def test_the_bridge_hands_values_to_trio_and_drops_malformed_messages() ->
 def test_times_keep_their_fraction_up_to_microseconds() -> None:
     message = incremental([{279: "1", 55: SYMBOL, **level("0", "1", "1", "23:59:59.123456789")}])
 
-    value = market_data_message(message)
+    value = translated(message)
 
     assert isinstance(value, MarketUpdate)
     assert value.changes[0].at == datetime(2026, 11, 25, 23, 59, 59, 123456, tzinfo=UTC)
@@ -244,4 +251,65 @@ def test_a_time_that_is_not_one_is_refused(time: str) -> None:
     message = incremental([{279: "1", 55: SYMBOL, **level("0", "1", "1", time)}])
 
     with pytest.raises(ValueError, match="is not a UTC time"):
-        market_data_message(message)
+        translated(message)
+
+
+def quickfix_entries(message: fix.Message) -> list[Entry]:
+    """Each entry of group 268 as quickfix's group API reads it."""
+    entries = []
+    for index in range(1, message.groupCount(268) + 1):
+        entry = fix.Group(268, 269)
+        message.getGroup(index, entry)
+        entries.append({tag: entry.getField(tag) for tag in ENTRY_TAGS if entry.isSetField(tag)})
+    return entries
+
+
+ENTRY_TAGS = (55, 269, 270, 271, 272, 273, 278, 279, 282)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        snapshot([level("0", "60000.5", "1.5"), level("1", "60001", "0.75", "10:00:01.750")]),
+        incremental(
+            [
+                {279: "1", 55: SYMBOL, **level("1", "60001", "0")},
+                {279: "0", 278: "T=9", 55: SYMBOL, 282: "SELL", **level("2", "60000.5", "0.2")},
+                {279: "2", 55: "KRAKEN_SPOT_BTC_USD", **level("0", "59999", "0")},
+            ]
+        ),
+        incremental([]),
+    ],
+    ids=["snapshot", "update", "no entries"],
+)
+def test_the_text_reader_finds_the_entries_quickfix_finds(message: fix.Message) -> None:
+    read = MarketDataFields.read(message.toString())
+
+    assert [
+        {tag: value for tag in ENTRY_TAGS if (value := entry.get(tag)) is not None}
+        for entry in read.entries
+    ] == quickfix_entries(message)
+    assert read.getField(262) == message.getField(262)
+    assert read.getField(10) == message.getTrailer().getField(10)
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (("268=2", "268=3"), "announces 3 entries and holds 2"),
+        (("268=2", "268=x"), "announces x entries and holds 2"),
+        (("268=2\x01279=1", "268=2\x01269=1\x01279=1"), "does not start with tag 279"),
+    ],
+    ids=["fewer entries than announced", "a count that is no number", "an entry out of order"],
+)
+def test_a_group_that_is_not_as_announced_is_refused(change: tuple[str, str], problem: str) -> None:
+    text = incremental(
+        [
+            {279: "1", 55: SYMBOL, **level("1", "60001", "0")},
+            {279: "1", 55: SYMBOL, **level("0", "60000", "2")},
+        ]
+    ).toString()
+    assert change[0] in text
+
+    with pytest.raises(ValueError, match=problem):
+        MarketDataFields.read(text.replace(*change))
