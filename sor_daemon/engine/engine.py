@@ -25,7 +25,7 @@ from sor_daemon.domain.instruments import Instrument, InstrumentTable
 from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.domain.validation import instruments_for
 from sor_daemon.domain.values import ChildReport
-from sor_daemon.engine.inbox import Inbox
+from sor_daemon.engine.inbox import Alarms, Inbox
 from sor_daemon.engine.ports import GatewayEvent, GatewayNews
 from sor_daemon.engine.presenting import status_change
 from sor_daemon.engine.runner import (
@@ -66,6 +66,7 @@ class Engine:
         self._orders: dict[str, SmartOrder] = {}
         self._retired: Counter[str] = Counter()
         self._inboxes: dict[str, Inbox[Message]] = {}
+        self._alarms = Alarms()
         self._accepting: set[str] = set()
         self._nursery: trio.Nursery | None = None
 
@@ -78,6 +79,7 @@ class Engine:
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
+                nursery.start_soon(self._alarms.run)
                 for order in list(self._orders.values()):
                     if _is_over(order):
                         nursery.start_soon(self._retire, order)
@@ -280,7 +282,7 @@ class Engine:
 
     def _start_runner(self, order: SmartOrder) -> None:
         assert self._nursery is not None, "the engine is not running"
-        inbox = self._inboxes[order.id] = Inbox[Message]()
+        inbox = self._inboxes[order.id] = Inbox[Message](self._alarms)
         runner = OrderRunner(order, self._instruments_of(order), self.services, inbox)
         self._nursery.start_soon(self._run_runner, runner)
 

@@ -166,10 +166,7 @@ class OrderRunner:
             deadline = math.inf if wake_at is None else self._services.clock.deadline(wake_at)
             message = self._queued()
             if message is None:
-                with trio.move_on_at(deadline):
-                    message = await self._inbox.get()
-                if message is None:  # one may have come just as the deadline passed
-                    message = self._queued()
+                message = await self._inbox.get(deadline)
             # Only the wait is bounded by the deadline: handling a message is never cut short,
             # or a deadline passing mid-way would act on half-changed state.
             if message is not None:
@@ -446,8 +443,10 @@ class OrderRunner:
         if event is None:
             return
         if event.status.terminal:
-            await self._record(await self._close_sample())
-        await self._record(event)
+            # One commit for both: every order of a schedule ends in the same second.
+            await self._record(await self._close_sample(), event)
+        else:
+            await self._record(event)
 
     async def _close_sample(self) -> MarketSampled:
         """The market since the last slice, so the final execution quality covers the whole

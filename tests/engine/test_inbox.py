@@ -1,4 +1,5 @@
-"""A runner's inbox: messages in order, a waiting reader woken, a cancelled wait losing nothing."""
+"""A runner's inbox: messages in order, a waiting reader woken, a cancelled wait losing nothing,
+and a wait ended at its deadline by the shared alarms."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 import trio
 import trio.testing
 
-from sor_daemon.engine.inbox import Inbox
+from sor_daemon.engine.inbox import Alarms, Inbox
 
 
 async def test_messages_come_out_in_the_order_they_were_put() -> None:
@@ -51,3 +52,78 @@ async def test_only_one_task_may_wait(nursery: trio.Nursery) -> None:
     with pytest.raises(trio.BusyResourceError):
         await inbox.get()
     inbox.put("for the first reader")
+
+
+async def running_alarms(nursery: trio.Nursery) -> Alarms:
+    alarms = Alarms()
+    await nursery.start(alarms.run)
+    return alarms
+
+
+async def test_a_wait_ends_with_nothing_at_its_deadline(
+    autojump_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    inbox = Inbox[str](await running_alarms(nursery))
+    start = trio.current_time()
+
+    assert await inbox.get(start + 5) is None
+    assert trio.current_time() == start + 5
+
+
+async def test_waits_end_each_at_its_own_deadline_whatever_the_order_they_were_set(
+    autojump_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    alarms = await running_alarms(nursery)
+    start = trio.current_time()
+    ended: dict[str, float] = {}
+
+    async def wait(name: str, seconds: float) -> None:
+        assert await Inbox[str](alarms).get(start + seconds) is None
+        ended[name] = trio.current_time() - start
+
+    for name, seconds in (("late", 9), ("early", 2), ("middle", 4)):
+        nursery.start_soon(wait, name, seconds)
+    await trio.sleep(10)
+
+    assert ended == {"early": 2, "middle": 4, "late": 9}
+
+
+async def test_a_message_ends_the_wait_and_its_alarm_does_not_cut_the_next_wait_short(
+    autojump_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    inbox = Inbox[str](await running_alarms(nursery))
+    start = trio.current_time()
+    nursery.start_soon(_put_after, inbox, 1, "report")
+
+    assert await inbox.get(start + 3) == "report"
+    assert await inbox.get(start + 8) is None
+    assert trio.current_time() == start + 8
+
+
+async def test_a_message_that_comes_as_the_alarm_rings_is_not_lost(
+    autojump_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    inbox = Inbox[str](await running_alarms(nursery))
+    start = trio.current_time()
+    nursery.start_soon(_put_after, inbox, 3, "on the dot")
+
+    received = await inbox.get(start + 3)
+
+    assert received == "on the dot" or inbox.get_nowait() == "on the dot"
+
+
+async def test_a_deadline_already_past_returns_what_is_there_without_waiting() -> None:
+    inbox = Inbox[str]()
+    assert await inbox.get(trio.current_time() - 1) is None
+    inbox.put("waiting")
+    assert await inbox.get(trio.current_time() - 1) == "waiting"
+
+
+async def test_an_inbox_without_alarms_cannot_wait_until_a_deadline() -> None:
+    with pytest.raises(ValueError, match="without alarms"):
+        await Inbox[str]().get(trio.current_time() + 1)
+
+
+async def _put_after(inbox: Inbox[str], seconds: float, item: str) -> None:
+    await trio.sleep(seconds)
+    inbox.put(item)
