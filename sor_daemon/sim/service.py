@@ -131,6 +131,8 @@ FREE_PORT_TRIES = 50
 _EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
 _EPHEMERAL_PORTS_START = 32768
 """Linux's default start of the ephemeral range, where the kernel's setting cannot be read."""
+_handed_out: set[int] = set()
+"""The ports ``free_port`` has picked in this process."""
 
 
 def free_port(host: str) -> int:
@@ -138,11 +140,14 @@ def free_port(host: str) -> int:
 
     The port is bound later, so it is picked below the kernel's ephemeral range: one from that
     range can be taken meanwhile as the local end of any outgoing connection (the test suite
-    once saw a restarted daemon's API port taken before the daemon bound it)."""
+    once saw a restarted daemon's API port taken before the daemon bound it). Nor is a port
+    handed out twice by one process: two picked before either is bound (the simulator's two
+    acceptors) could otherwise be the same one."""
     below = _ephemeral_ports_start()
     for _ in range(FREE_PORT_TRIES):
         port = random.randrange(FIRST_PICKED_PORT, below)
-        if _bindable(host, port):
+        if port not in _handed_out and _bindable(host, port):
+            _handed_out.add(port)
             return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))

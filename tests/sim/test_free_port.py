@@ -15,3 +15,8 @@ def test_a_free_port_is_bindable_and_below_the_ephemeral_range() -> None:
     for port in ports:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
             listener.bind(("127.0.0.1", port))
+
+
+def test_a_process_is_never_handed_the_same_port_twice() -> None:
+    picked = [free_port("127.0.0.1") for _ in range(500)]
+    assert len(set(picked)) == len(picked)
