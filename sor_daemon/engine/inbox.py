@@ -56,11 +56,10 @@ class Inbox(Generic[T]):
             return self._items.pop(0) if self._items else None
         if self._reader is not None:
             raise trio.BusyResourceError("an inbox has one reader")
-        if deadline < math.inf:
-            if self._alarms is None:
-                raise ValueError("an inbox made without alarms cannot wait until a deadline")
-            self._until = deadline
-            self._set_alarm()
+        if deadline < math.inf and self._alarms is None:
+            raise ValueError("an inbox made without alarms cannot wait until a deadline")
+        self._until = deadline
+        self._set_alarm()
         self._reader = trio.lowlevel.current_task()
 
         def abort(_: object) -> trio.lowlevel.Abort:

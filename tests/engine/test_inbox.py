@@ -100,6 +100,21 @@ async def test_a_message_ends_the_wait_and_its_alarm_does_not_cut_the_next_wait_
     assert trio.current_time() == start + 8
 
 
+async def test_a_wait_without_deadline_is_not_ended_by_an_earlier_waits_alarm(
+    autojump_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    inbox = Inbox[str](await running_alarms(nursery))
+    start = trio.current_time()
+    nursery.start_soon(_put_after, inbox, 1, "report")
+    assert await inbox.get(start + 3) == "report"
+
+    with trio.move_on_after(10) as timeout:
+        await inbox.get()
+
+    assert timeout.cancelled_caught
+    assert trio.current_time() == start + 11
+
+
 async def test_a_message_that_comes_as_the_alarm_rings_is_not_lost(
     autojump_clock: trio.testing.MockClock, nursery: trio.Nursery
 ) -> None:
