@@ -19,7 +19,6 @@ Prices are given to 8 decimal places, slippage to 0.01 bp, the participation rat
 
 from __future__ import annotations
 
-import operator
 from datetime import datetime
 from decimal import Decimal
 
@@ -27,7 +26,6 @@ import attrs
 
 from sor_daemon.domain.events import MarketSampled
 from sor_daemon.domain.kept import KeptValues
-from sor_daemon.domain.values import Fill
 from sor_daemon.protocol.messages import Side
 
 BASIS_POINTS = Decimal(10_000)
@@ -50,15 +48,22 @@ class ExecutionQuality:
 
 
 def execution_quality(
-    side: Side, started_at: datetime, fills: KeptValues[Fill], samples: KeptValues[MarketSampled]
+    side: Side,
+    started_at: datetime,
+    filled: Decimal,
+    filled_notional: Decimal,
+    samples: KeptValues[MarketSampled],
 ) -> ExecutionQuality:
-    """The figures for an order of ``side`` started at ``started_at``, read from the columns of
-    its kept fills and samples (no value is rebuilt: a thousand orders ending together each read
-    theirs on the thread that sends everyone's next slices)."""
+    """The figures for an order of ``side`` started at ``started_at`` that has ``filled`` for
+    ``filled_notional`` (quantity times price over its fills, which the order sums as they
+    come), read with the columns of its kept samples.
+
+    A thousand orders ending together each compute theirs on the thread that sends everyone's
+    next slices: summing a 600-slice order's fills here made its end cost grow with its life,
+    and the schedule benchmark's last slice late."""
     mids = [mid for mid in samples.column("mid") if mid is not None]
     arrival = mids[0] if mids else None
-    filled = sum(fills.column("quantity"), ZERO)
-    average = filled_notional(fills) / filled if filled else None
+    average = filled_notional / filled if filled else None
     volume = notional = ZERO
     columns = (samples.column(name) for name in ("start", "volume", "notional"))
     for start, sample_volume, sample_notional in zip(*columns, strict=True):
@@ -73,11 +78,6 @@ def execution_quality(
         market_twap=_round(sum(mids, ZERO) / len(mids) if mids else None, PRICE_PLACES),
         participation_rate=_round(filled / volume if volume > 0 else None, RATE_PLACES),
     )
-
-
-def filled_notional(fills: KeptValues[Fill]) -> Decimal:
-    """Quantity times price, summed over ``fills``."""
-    return sum(map(operator.mul, fills.column("quantity"), fills.column("price")), ZERO)
 
 
 def _round(value: Decimal | None, places: Decimal) -> Decimal | None:

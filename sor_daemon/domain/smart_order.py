@@ -31,7 +31,7 @@ from sor_daemon.domain.events import (
 from sor_daemon.domain.instruments import Instrument
 from sor_daemon.domain.kept import KeptValues, Row
 from sor_daemon.domain.market import MarketActivity, consolidated_mid
-from sor_daemon.domain.quality import ExecutionQuality, execution_quality, filled_notional
+from sor_daemon.domain.quality import ExecutionQuality, execution_quality
 from sor_daemon.domain.risk import Screened
 from sor_daemon.domain.router import (
     Route,
@@ -137,6 +137,8 @@ class SmartOrder:
     sample_rows: list[Row] = attrs.Factory(list)
     """Every market sample, likewise (read them as ``samples``)."""
     filled: Decimal = ZERO
+    filled_notional: Decimal = ZERO
+    """The filled quantity times its prices, summed over every fill as it is booked."""
     next_slice: int = 0
     _open: dict[str, ChildOrder] = attrs.field(factory=dict, init=False, eq=False, repr=False)
     """The children the venue may still fill, kept as events apply, so that the questions asked
@@ -388,12 +390,9 @@ class SmartOrder:
 
     def quality(self) -> ExecutionQuality:
         """How well the order has traded so far against its market (see ``domain.quality``)."""
-        return execution_quality(self.params.side, self.created_at, self.fills, self.samples)
-
-    @property
-    def filled_notional(self) -> Decimal:
-        """The filled quantity times its prices, summed over every fill."""
-        return filled_notional(self.fills)
+        return execution_quality(
+            self.params.side, self.created_at, self.filled, self.filled_notional, self.samples
+        )
 
     def interpret(self, report: ChildReport, now: datetime) -> ChildReported | None:
         """The event a venue report amounts to, or None when it tells nothing new.
@@ -582,6 +581,7 @@ class SmartOrder:
             )
             self.fills.append(fill)
             self.filled += grown
+            self.filled_notional += grown * price
         child.status = event.status
         child.text = event.text or child.text
         if child.open:

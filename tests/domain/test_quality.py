@@ -11,7 +11,8 @@ from sor_daemon.domain.kept import KeptValues
 from sor_daemon.domain.quality import ExecutionQuality, execution_quality
 from sor_daemon.domain.values import ChildStatus, Fill
 from sor_daemon.protocol.messages import Side
-from tests.support.orders import START
+from tests.domain.test_twap import trade_slice
+from tests.support.orders import START, new_order
 
 
 def sample(index: int, volume: str | None, notional: str | None, mid: str | None) -> MarketSampled:
@@ -43,14 +44,14 @@ def fill(quantity: str, price: str) -> Fill:
 
 
 def quality_of(side: Side, fills: list[Fill], samples: list[MarketSampled]) -> ExecutionQuality:
-    """The figures of an order started at START, from fills and samples kept as an order keeps
-    them."""
-    kept_fills, kept_samples = KeptValues(Fill, []), KeptValues(MarketSampled, [])
-    for one in fills:
-        kept_fills.append(one)
+    """The figures of an order started at START, from its fills' sums and its samples kept as
+    an order keeps them."""
+    kept_samples = KeptValues(MarketSampled, [])
     for one in samples:
         kept_samples.append(one)
-    return execution_quality(side, START, kept_fills, kept_samples)
+    filled = sum((one.quantity for one in fills), Decimal(0))
+    notional = sum((one.quantity * one.price for one in fills), Decimal(0))
+    return execution_quality(side, START, filled, notional, kept_samples)
 
 
 SAMPLES = [
@@ -85,3 +86,17 @@ def test_what_cannot_be_known_is_none() -> None:
     assert quality.market_vwap is None
     assert quality.market_twap is None
     assert quality.participation_rate is None
+
+
+def test_an_order_sums_its_fills_notional_as_they_are_booked() -> None:
+    order = new_order(amount="10", duration="4SEC", interval="1SEC")
+    for index, filled in enumerate(("1", "0.5", None, "2", None)):
+        trade_slice(order, index, filled)
+
+    fills = list(order.fills)
+    assert len(fills) == 5
+    assert order.filled_notional == sum((f.quantity * f.price for f in fills), Decimal(0))
+    assert (
+        order.quality().average_price
+        == (order.filled_notional / order.filled).quantize(Decimal("1e-8")).normalize()
+    )
