@@ -60,6 +60,13 @@ async def running_alarms(nursery: trio.Nursery) -> Alarms:
     return alarms
 
 
+async def receiving(nursery: trio.Nursery, seconds: float, item: str) -> tuple[Inbox[str], float]:
+    """An inbox with running alarms, and Trio's time now; ``item`` is put in ``seconds`` later."""
+    inbox = Inbox[str](await running_alarms(nursery))
+    nursery.start_soon(_put_after, inbox, seconds, item)
+    return inbox, trio.current_time()
+
+
 async def test_a_wait_ends_with_nothing_at_its_deadline(
     autojump_clock: trio.testing.MockClock, nursery: trio.Nursery
 ) -> None:
@@ -91,9 +98,7 @@ async def test_waits_end_each_at_its_own_deadline_whatever_the_order_they_were_s
 async def test_a_message_ends_the_wait_and_its_alarm_does_not_cut_the_next_wait_short(
     autojump_clock: trio.testing.MockClock, nursery: trio.Nursery
 ) -> None:
-    inbox = Inbox[str](await running_alarms(nursery))
-    start = trio.current_time()
-    nursery.start_soon(_put_after, inbox, 1, "report")
+    inbox, start = await receiving(nursery, 1, "report")
 
     assert await inbox.get(start + 3) == "report"
     assert await inbox.get(start + 8) is None
@@ -103,9 +108,7 @@ async def test_a_message_ends_the_wait_and_its_alarm_does_not_cut_the_next_wait_
 async def test_a_wait_without_deadline_is_not_ended_by_an_earlier_waits_alarm(
     autojump_clock: trio.testing.MockClock, nursery: trio.Nursery
 ) -> None:
-    inbox = Inbox[str](await running_alarms(nursery))
-    start = trio.current_time()
-    nursery.start_soon(_put_after, inbox, 1, "report")
+    inbox, start = await receiving(nursery, 1, "report")
     assert await inbox.get(start + 3) == "report"
 
     with trio.move_on_after(10) as timeout:
@@ -118,9 +121,7 @@ async def test_a_wait_without_deadline_is_not_ended_by_an_earlier_waits_alarm(
 async def test_a_message_that_comes_as_the_alarm_rings_is_not_lost(
     autojump_clock: trio.testing.MockClock, nursery: trio.Nursery
 ) -> None:
-    inbox = Inbox[str](await running_alarms(nursery))
-    start = trio.current_time()
-    nursery.start_soon(_put_after, inbox, 3, "on the dot")
+    inbox, start = await receiving(nursery, 3, "on the dot")
 
     received = await inbox.get(start + 3)
 
