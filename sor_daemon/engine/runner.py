@@ -443,7 +443,7 @@ class OrderRunner:
         if event is None:
             return
         if event.status.terminal:
-            # One commit for both: every order of a schedule ends in the same second.
+            # One commit for both: many orders can end in the same second (a schedule's end).
             await self._record(await self._close_sample(), event)
         else:
             await self._record(event)
