@@ -4,7 +4,8 @@ A journal of 100,000 finished orders is written first (``bench.history``). The d
 on an empty journal (the baseline: time from spawn to ready on ``/health``, and its resident
 memory), then on the history (the same two figures), then 10,000 smart orders are submitted that
 stay running but idle (TWAPs of a day with an hourly interval: slice 0 trades at once, the next
-is an hour away) and its memory is read again; last, it is stopped and started once more on
+is an hour away) and its memory is read again, and GET /requests lists them all
+(``bench.requests_listing``); last, it is stopped and started once more on
 10,000 running and 100,000 finished orders: the recovery. Memory per finished order is the
 history daemon's resident memory less the empty one's, over the history; per running order, the
 growth the running orders caused, over their number.
@@ -21,6 +22,7 @@ import attrs
 import httpx
 import trio
 
+from bench import requests_listing
 from bench.harness import BenchmarkFailed, Goal, Outcome, ratio, resident_kib
 from bench.history import write_history
 from bench.submit import submit, twap_body
@@ -84,6 +86,7 @@ def run(workdir: Path, *, smoke: bool) -> Outcome:
             wait_for_running(daemon.api_url, running)
             time.sleep(SETTLE_SECONDS)
             live_kib = resident_kib(daemon.pid)
+            listing = requests_listing.measure(daemon.api_url, finished + running)
         with started(history, simulator) as (recovered, daemon):
             wait_for_running(daemon.api_url, running)
     finished_bytes = max(0, loaded.resident_kib - baseline.resident_kib) * 1024 / finished
@@ -102,12 +105,23 @@ def run(workdir: Path, *, smoke: bool) -> Outcome:
             "bytes_per_finished_order": finished_bytes,
             "bytes_per_running_order": running_bytes,
             "mb_per_10k_running": running_mb,
+            "requests_newest_s": listing.newest_seconds,
+            "requests_every_s": listing.every_seconds,
+            "requests_every_mb": listing.every_mb,
+            **listing.during_ms,
         },
-        baseline={"start_empty_s": baseline.seconds, "rss_empty_mib": baseline.resident_kib / 1024},
+        baseline={
+            "start_empty_s": baseline.seconds,
+            "rss_empty_mib": baseline.resident_kib / 1024,
+            **listing.idle_ms,
+        },
         ratios={
             "start_with_history": ratio(loaded.seconds, baseline.seconds),
             "recovery": ratio(recovered.seconds, baseline.seconds),
             "rss_running": ratio(live_kib, baseline.resident_kib),
+            "health_p99_while_listing": ratio(
+                listing.during_ms["health_listing_p99"], listing.idle_ms["health_idle_p99"]
+            ),
         },
         goals=(
             Goal(
@@ -129,6 +143,10 @@ def run(workdir: Path, *, smoke: bool) -> Outcome:
             f"retired through the journal API in {write_seconds:.1f} s",
             f"running: {running} TWAPs of 1DAY at 1HRS over four venues (slice 0 traded); "
             f"mb_per_10k_running scales bytes_per_running_order to {FULL_RUNNING}",
+            f"requests: GET /requests?newest={requests_listing.NEWEST}, then GET /requests of "
+            f"all {finished + running} orders while /health/live is asked every "
+            f"{requests_listing.PROBE_GAP_SECONDS:g} s (health_listing_*, ms), against "
+            f"{requests_listing.IDLE_PROBES} probes before (health_idle_*)",
             "seconds: spawn to ready on /health (FIX logons included); memory: VmRSS "
             f"{SETTLE_SECONDS:g} s after ready; per-order figures are differences of resident "
             "memory between processes (0 when within noise below zero)",

@@ -49,6 +49,7 @@ POLICY: tuple[Rule, ...] = (
     Rule("GET", "/static/{file}", None),
     Rule("GET", "/metrics", Role.VIEWER),
     Rule("GET", "/v1/sor/requests", Role.VIEWER),
+    Rule("GET", "/v1/sor/requests/{order_id}", Role.VIEWER),
     Rule("GET", "/v1/sor/balances", Role.VIEWER),
     Rule("GET", "/v1/sor/orders", Role.VIEWER),
     Rule("GET", "/v1/sor/positions", Role.VIEWER),

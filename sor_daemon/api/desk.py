@@ -8,7 +8,9 @@ accepted right now, so two submissions at the same moment cannot both slip under
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
+from collections.abc import AsyncIterator
 
 from sor_daemon.api.keys import Principal, Role
 from sor_daemon.domain.smart_order import SmartOrder
@@ -29,10 +31,14 @@ class Desk:
         """True when ``principal`` may see ``order``: a trader sees only its own."""
         return principal.role != Role.TRADER or order.origin == principal.name
 
-    async def orders(self, principal: Principal) -> list[SmartOrder]:
-        """The orders ``principal`` may see, live and retired, oldest first."""
-        orders = await self._engine.all_orders()
-        return [order for order in orders if self.sees(principal, order)]
+    def order_views(self, principal: Principal, newest: int | None) -> AsyncIterator[list[str]]:
+        """The encoded views of the orders ``principal`` may see, live and retired, oldest
+        first, a page at a time: every one, or the ``newest`` ones."""
+        return self._engine.order_views(functools.partial(self.sees, principal), newest)
+
+    def order(self, principal: Principal, order_id: str) -> SmartOrder:
+        """One order ``principal`` may see; ProtocolError if there is none or it may not."""
+        return self._seen(principal, order_id, "see")
 
     def feed_origin(self, principal: Principal) -> str | None:
         """The origin a principal's feed is narrowed to (a trader's own), or None for all."""
@@ -62,6 +68,9 @@ class Desk:
 
     def _own(self, principal: Principal, order_id: str, action: str) -> None:
         _require_trader(principal, action)
+        self._seen(principal, order_id, action)
+
+    def _seen(self, principal: Principal, order_id: str, action: str) -> SmartOrder:
         order = self._engine.get(order_id)
         if not self.sees(principal, order):
             raise ProtocolError(
@@ -69,6 +78,7 @@ class Desk:
                 f"smart order {order_id} was submitted with another API key; the trader key "
                 f"{principal.name!r} may {action} only its own orders",
             )
+        return order
 
     def _check_open_orders(self, principal: Principal) -> None:
         limit = self._max_open_orders

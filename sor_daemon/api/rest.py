@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from sor_daemon.api.auth import principal_of
 from sor_daemon.api.desk import Desk
@@ -27,6 +29,8 @@ from sor_daemon.protocol.codec import (
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import AddResponse
 
+_COUNT = re.compile(r"[0-9]{1,9}")
+
 
 class RestApi:
     """The handlers, bound to the desk they command and the EMS account they answer from."""
@@ -36,9 +40,23 @@ class RestApi:
         self._account = account
 
     async def requests(self, request: Request) -> Response:
-        """GET /requests: every smart order the key may see, running and finished."""
-        orders = await self._desk.orders(principal_of(request))
-        return json_response([dump(order_view(order)) for order in orders])
+        """GET /requests: every smart order the key may see, running and finished, oldest
+        first; ``?newest=N`` for the newest N only. The answer is written a page of orders at
+        a time, as ``engine.listing`` makes them beside the trading."""
+        try:
+            newest = _newest(request.query_params.get("newest"))
+        except ProtocolError as error:
+            return protocol_error_response(error)
+        pages = self._desk.order_views(principal_of(request), newest)
+        return StreamingResponse(_json_array(pages), media_type="application/json")
+
+    async def request(self, request: Request) -> Response:
+        """GET /requests/{id}: one smart order, as GET /requests lists it."""
+        try:
+            order = self._desk.order(principal_of(request), request.path_params["order_id"])
+        except ProtocolError as error:
+            return protocol_error_response(error)
+        return json_response(dump(order_view(order)))
 
     async def add(self, request: Request) -> Response:
         """POST /add: start a smart order."""
@@ -83,6 +101,28 @@ class RestApi:
     async def positions(self, request: Request) -> Response:
         """GET /positions: the EMS account's open positions by exchange."""
         return await _proxy(self._account.positions, parse_positions)
+
+
+def _newest(text: str | None) -> int | None:
+    """The ``newest`` query parameter: a count of orders, or None when it is not given."""
+    if text is None:
+        return None
+    if not _COUNT.fullmatch(text) or int(text) == 0:
+        raise ProtocolError(
+            "INVALID_PARAMETER", f"newest must be a whole number of orders, 1 or more: {text!r}"
+        )
+    return int(text)
+
+
+async def _json_array(pages: AsyncIterator[list[str]]) -> AsyncIterator[str]:
+    """One JSON array of the encoded items of ``pages``, written a page at a time."""
+    opening = "["
+    async with contextlib.aclosing(pages):
+        async for page in pages:
+            if page:
+                yield opening + ",".join(page)
+                opening = ","
+    yield "[]" if opening == "[" else "]"
 
 
 async def _json_body(request: Request) -> object:

@@ -34,6 +34,13 @@ def positive_amount(text: str) -> Decimal:
     return value
 
 
+def order_count(text: str) -> int:
+    """An argparse type: a whole number of orders, 1 or more."""
+    if not text.isascii() or not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of orders, 1 or more")
+    return int(text)
+
+
 def period(text: str) -> Period:
     """An argparse type: a period in CoinAPI's notation such as ``30SEC`` or ``5MIN``."""
     try:
@@ -91,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = subcommands.add_parser("list", parents=[common], help="every smart order")
     listing.set_defaults(run=commands.list_requests)
+    listing.add_argument("--newest", type=order_count, help="only the newest this many orders")
     for kind in ("balances", "orders", "positions"):
         account = subcommands.add_parser(kind, parents=[common], help=f"the EMS account's {kind}")
         account.set_defaults(run=commands.show_account)

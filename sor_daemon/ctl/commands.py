@@ -21,6 +21,9 @@ from sor_daemon.ctl.tables import account_table, requests_table
 from sor_daemon.ctl.tracking import EXIT_OK, OrderState
 
 ACK_TIMEOUT_SECONDS = 15
+WATCH_RECENT = 200
+"""``watch`` shows the running orders among the newest this many from the start (every other
+as soon as the feed mentions it): the daemon's history can be long."""
 
 stderr = Console(stderr=True, highlight=False)
 
@@ -69,12 +72,10 @@ async def add(server: Server, args: argparse.Namespace) -> int:
 async def watch(server: Server, args: argparse.Namespace) -> int:
     """Follow the feed: one order until it ends, or every order until interrupted."""
     async with open_feed(server) as feed, open_rest(server) as rest:
-        views = {view["id"]: view for view in await rest.call("GET", "/requests")}
         if args.id is None:
-            return await _follow_all(feed, rest, views, _display(args.json))
-        if args.id not in views:
-            raise DaemonError(f"the daemon has no smart order {args.id}")
-        order = OrderState.from_view(views[args.id])
+            recent = await rest.call("GET", f"/requests?newest={WATCH_RECENT}")
+            return await _follow_all(feed, rest, recent, _display(args.json))
+        order = OrderState.from_view(await rest.call("GET", f"/requests/{args.id}"))
         if order.final:
             stderr.print(order.summary())
             return order.exit_code
@@ -107,9 +108,10 @@ async def update(server: Server, args: argparse.Namespace) -> int:
 
 
 async def list_requests(server: Server, args: argparse.Namespace) -> int:
-    """Every smart order, as a table."""
+    """Every smart order, or the newest few, as a table."""
+    query = "" if args.newest is None else f"?newest={args.newest}"
     async with open_rest(server) as rest:
-        views = await rest.call("GET", "/requests")
+        views = await rest.call("GET", f"/requests{query}")
     Console().print(requests_table(views))
     return EXIT_OK
 
@@ -156,13 +158,12 @@ async def _follow_one(feed: Feed, order: OrderState, display: Display) -> int:
 
 
 async def _follow_all(
-    feed: Feed, rest: RestClient, views: dict[str, dict[str, Any]], display: Display
+    feed: Feed, rest: RestClient, recent: list[dict[str, Any]], display: Display
 ) -> int:
-    """Show every order the feed mentions, running ones from the start, until interrupted."""
+    """Show every order the feed mentions, and the running ones of the ``recent`` views from
+    the start, until interrupted."""
     orders = {
-        order_id: OrderState.from_view(view)
-        for order_id, view in views.items()
-        if view["status"] == "Running"
+        view["id"]: OrderState.from_view(view) for view in recent if view["status"] == "Running"
     }
     with display:
         for order in orders.values():
@@ -180,7 +181,7 @@ async def _follow_all(
 
 async def _lookup(rest: RestClient, order_id: str) -> OrderState:
     """An order first seen on the feed, as REST knows it (bare if REST does not yet)."""
-    for view in await rest.call("GET", "/requests"):
-        if view["id"] == order_id:
-            return OrderState.from_view(view)
-    return OrderState(id=order_id)
+    try:
+        return OrderState.from_view(await rest.call("GET", f"/requests/{order_id}"))
+    except DaemonError:
+        return OrderState(id=order_id)

@@ -1,9 +1,9 @@
 """The engine: accepts smart orders, runs one task each, and routes the EMS's news to them.
 
 It is the one public face the API and the FIX order entry talk to: ``submit``, ``cancel``,
-``change``, ``get`` and ``orders``, and the kill switch: ``halt``, ``resume`` and ``halted``. On
-start it rebuilds every live smart order from the journal, restores a halt that was in force, and
-resumes the ones still running on their original schedule.
+``change``, ``get`` and ``order_views``, and the kill switch: ``halt``, ``resume`` and
+``halted``. On start it rebuilds every live smart order from the journal, restores a halt that
+was in force, and resumes the ones still running on their original schedule.
 
 Only live orders are kept in memory: running ones, and finished ones whose runner is still
 settling them. An order that is over is retired in the journal and dropped from memory; asking
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 
 import structlog
 import trio
@@ -26,6 +26,7 @@ from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.domain.validation import instruments_for
 from sor_daemon.domain.values import ChildReport
 from sor_daemon.engine.inbox import Alarms, Inbox
+from sor_daemon.engine.listing import Visible, order_views
 from sor_daemon.engine.ports import GatewayEvent, GatewayNews
 from sor_daemon.engine.presenting import status_change
 from sor_daemon.engine.runner import (
@@ -97,13 +98,10 @@ class Engine:
         """The smart orders in memory (running, or finished and not yet retired), oldest first."""
         return self._orders.values()
 
-    async def all_orders(self) -> list[SmartOrder]:
-        """Every smart order, live and retired, oldest first: the retired ones are read back
-        from the journal (off the Trio thread), so this costs in proportion to the history."""
-        retired = await self.services.journal.read_retired()
-        orders = {events[0].order_id: SmartOrder.replay(events) for events in retired.values()}
-        orders.update(self._orders)
-        return sorted(orders.values(), key=lambda order: order.created_at)
+    def order_views(self, visible: Visible, newest: int | None = None) -> AsyncIterator[list[str]]:
+        """The encoded views of the orders ``visible`` keeps, live and retired, oldest first,
+        a page at a time: every one, or the ``newest`` ones (see ``listing``)."""
+        return order_views(self.services.journal, self._orders, visible, newest)
 
     def status_counts(self) -> Counter[str]:
         """How many smart orders are in each status, retired ones included."""

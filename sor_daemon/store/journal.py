@@ -27,13 +27,13 @@ So memory and start-up time follow the orders that are live, not the whole histo
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import attrs
 import orjson
@@ -41,11 +41,14 @@ import structlog
 import trio
 
 from sor_daemon.domain.events import Event
+from sor_daemon.store.history import ACCEPTED, ACCEPTED_INDEX, OrderHistory
 from sor_daemon.store.records import decode, encode
 
 log = structlog.get_logger(__name__)
 
-SCHEMA_VERSION = 2
+T = TypeVar("T")
+
+SCHEMA_VERSION = 3
 _MIGRATIONS: dict[int, Sequence[str]] = {
     1: (
         """CREATE TABLE events (
@@ -66,11 +69,11 @@ _MIGRATIONS: dict[int, Sequence[str]] = {
         "CREATE TABLE live (order_id TEXT PRIMARY KEY)",
         "INSERT INTO live SELECT DISTINCT order_id FROM events",
     ),
+    3: (ACCEPTED_INDEX,),
 }
 _LIVE_EVENTS = (
     "SELECT e.kind, e.body FROM live JOIN events AS e ON e.order_id = live.order_id ORDER BY e.seq"
 )
-_ACCEPTED = "OrderAccepted"
 _INSERT_EVENTS = (
     "INSERT INTO events (order_id, kind, body) SELECT json_extract(value, '$[0]'), "
     "json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?) ORDER BY key"
@@ -82,10 +85,6 @@ _INSERT_RETIRED = (
 )
 _DELETE_LIVE = (
     "DELETE FROM live WHERE order_id IN (SELECT json_extract(value, '$[0]') FROM json_each(?))"
-)
-_RETIRED_EVENTS = (
-    "SELECT order_id, kind, body FROM events WHERE order_id IN (SELECT order_id FROM retired) "
-    "ORDER BY seq"
 )
 
 
@@ -207,20 +206,17 @@ class Journal:
         row = self._lookup.execute("SELECT 1 FROM events WHERE order_id = ? LIMIT 1", (order_id,))
         return row.fetchone() is not None
 
-    def retired_events(self) -> dict[str, list[Event]]:
-        """Every retired order's events by order id, oldest order first. A read of the whole
-        history: run it in a worker thread."""
-        events: dict[str, list[Event]] = {}
-        with contextlib.closing(sqlite3.connect(self.path)) as reader:
-            for order_id, kind, body in reader.execute(_RETIRED_EVENTS):
-                events.setdefault(order_id, []).append(decode(kind, body))
-        return events
+    def history(self) -> OrderHistory:
+        """A reader of every order in the order they were accepted; close it when done."""
+        return OrderHistory(self.path)
 
-    async def read_retired(self) -> dict[str, list[Event]]:
-        """``retired_events`` run off the Trio thread (on it, where commits are)."""
+    async def read(self, read: Callable[..., T], *args: object) -> T:
+        """``read(*args)`` of the history run in a worker thread (on the Trio thread, where commits
+        are): a read that decodes many events holds the GIL for long, and from a worker the
+        Trio thread takes the GIL back at every switch interval instead of waiting it out."""
         if self._on_trio_thread:
-            return self.retired_events()
-        return await trio.to_thread.run_sync(self.retired_events)
+            return read(*args)
+        return await trio.to_thread.run_sync(read, *args)
 
     def retired_with_client_ref(self, client_ref: str) -> list[str]:
         """The retired orders whose last client reference (a FIX ClOrdID) is ``client_ref``,
@@ -368,7 +364,7 @@ class Journal:
         of its own: each statement gives up the GIL and waits to take it back from the busy
         Trio thread, so ``BEGIN`` and ``COMMIT`` around it would double the waits."""
         statements = [(_INSERT_EVENTS, rows)] if rows else []
-        accepted = [order_id for order_id, kind, _ in rows if kind == _ACCEPTED]
+        accepted = [order_id for order_id, kind, _ in rows if kind == ACCEPTED]
         if accepted:
             statements.append((_INSERT_LIVE, accepted))
         if retired:

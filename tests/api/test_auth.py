@@ -131,6 +131,13 @@ async def test_a_trader_sees_and_commands_only_its_own_orders(tmp_path: Path) ->
 
         everything = (await http.get("/v1/sor/requests", headers=headers("viewer"))).json()
         assert {order["id"] for order in everything} == {their_id, "desk-2-order"}
+        one = await http.get("/v1/sor/requests/desk-2-order", headers=as_desk_2)
+        assert one.json()["id"] == "desk-2-order"
+        not_theirs = await http.get(f"/v1/sor/requests/{their_id}", headers=as_desk_2)
+        assert not_theirs.status_code == 403
+        assert "may see only its own orders" in not_theirs.json()["message"]
+        seen = await http.get(f"/v1/sor/requests/{their_id}", headers=headers("viewer"))
+        assert seen.json()["id"] == their_id
         assert (await http.post(f"/v1/sor/cancel/{their_id}", headers=headers("ops"))).is_success
-    origins = {order.id: order.origin for order in await api.engine.all_orders()}
-    assert origins == {their_id: "desk-1", "desk-2-order": "desk-2"}
+        assert api.engine.get(their_id).origin == "desk-1"
+        assert api.engine.get("desk-2-order").origin == "desk-2"

@@ -157,14 +157,21 @@ def test_unreachable_daemon_exits_one(environment: dict[str, str]) -> None:
     assert "cannot reach the daemon" in result.stderr
 
 
-def test_list_shows_the_added_order(environment: dict[str, str]) -> None:
-    order_id = add_order(environment, LONG_TWAP)
+def test_list_shows_the_added_orders_or_the_newest(environment: dict[str, str]) -> None:
+    older, newer = add_order(environment, LONG_TWAP), add_order(environment, LONG_TWAP)
     try:
-        result = sorctl(environment, "list")
-        assert result.returncode == 0, result.stderr
-        assert order_id in result.stdout
+        every = sorctl(environment, "list")
+        assert every.returncode == 0, every.stderr
+        assert older in every.stdout and newer in every.stdout
+        newest = sorctl(environment, "list", "--newest", "1")
+        assert newest.returncode == 0, newest.stderr
+        assert newer in newest.stdout and older not in newest.stdout
+        refused = sorctl(environment, "list", "--newest", "0")
+        assert refused.returncode == 2
+        assert "not a whole number of orders" in refused.stderr
     finally:
-        sorctl(environment, "cancel", order_id)
+        sorctl(environment, "cancel", older)
+        sorctl(environment, "cancel", newer)
 
 
 @pytest.mark.parametrize("kind", ["balances", "orders", "positions"])

@@ -144,9 +144,7 @@ def row_of(page: Page, order_id: str) -> Locator:
 
 def view_of(api_url: str, order_id: str) -> dict[str, Any]:
     """The order as GET /requests lists it."""
-    views = httpx.get(f"{api_url}/v1/sor/requests").json()
-    [view] = [view for view in views if view["id"] == order_id]
-    return view
+    return httpx.get(f"{api_url}/v1/sor/requests/{order_id}").json()
 
 
 def save_screenshot(page: Page, tmp_path: Path) -> None:

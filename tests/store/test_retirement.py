@@ -29,7 +29,6 @@ async def test_a_retired_order_is_left_out_of_recovery_but_can_be_read_back(
     assert list(reopened.replay_live()) == live
     assert reopened.retired_statuses() == {"Cancelled": 1}
     assert reopened.events_of("over") == over
-    assert reopened.retired_events() == {"over": over}
     assert reopened.has_order("over") and reopened.has_order("live")
     assert not reopened.has_order("never") and reopened.events_of("never") == []
     assert len(list(reopened.replay())) == len(over) + len(live)

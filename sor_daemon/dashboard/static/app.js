@@ -1,8 +1,8 @@
 /**
  * The dashboard's wiring. On every (re)connect of the feed the page catches up from
- * `GET /v1/sor/requests`; between fetches the feed's messages update the orders at once, and
- * each one also asks for a (coalesced) fetch, since only `/requests` has `executionQuality`
- * and a new order's algorithm, side and symbol.
+ * `GET /v1/sor/requests` (the newest SHOWN_ORDERS of them); between fetches the feed's messages
+ * update the orders at once, and each one also asks for a (coalesced) fetch, since only
+ * `/requests` has `executionQuality` and a new order's algorithm, side and symbol.
  */
 
 import { getJson } from "./api.js";
@@ -16,6 +16,8 @@ import { apiKey, saveApiKey } from "./settings.js";
 import { renderTable } from "./table.js";
 
 const REFRESH_GAP_MS = 500;
+const SHOWN_ORDERS = 200; // a long history stays in the journal: the daemon lists it in pages
+const REQUESTS = `/v1/sor/requests?newest=${SHOWN_ORDERS}`;
 const ORDER_MESSAGES = new Set(["StatusChange", "TradeFill"]); // what changes the page
 
 const orders = new Orders();
@@ -43,10 +45,10 @@ function showError(message) {
 
 const refresh = coalesced(async () => {
   try {
-    orders.replaceAll(await getJson("/v1/sor/requests"));
+    orders.replaceAll(await getJson(REQUESTS));
     showError(null);
   } catch (failure) {
-    showError(`GET /v1/sor/requests: ${failure.message}`);
+    showError(`GET ${REQUESTS}: ${failure.message}`);
   }
   render();
 }, REFRESH_GAP_MS);

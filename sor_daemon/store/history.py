@@ -1,0 +1,65 @@
+"""The journal's smart orders read back a page at a time, in the order they were accepted.
+
+A desk's journal keeps every order it ever ran, and GET /requests lists them all. Every order's
+first event is its ``OrderAccepted``; the journal indexes those rows alone (a partial index, so
+no other insert pays for it), which makes a page of orders an indexed range read in either
+direction, and a page's events an indexed read by order. A reader has its own connection and
+may be used from one thread at a time, in turn from any (worker threads, one page each).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+
+from sor_daemon.domain.events import Event
+from sor_daemon.store.records import decode
+
+ACCEPTED = "OrderAccepted"
+"""The kind of every order's first event."""
+ACCEPTED_INDEX = f"CREATE INDEX events_accepted ON events (seq) WHERE kind = '{ACCEPTED}'"
+
+_OLDEST_FIRST = (
+    f"SELECT seq, order_id FROM events WHERE kind = '{ACCEPTED}' AND seq > ? ORDER BY seq LIMIT ?"
+)
+_NEWEST_FIRST = (
+    f"SELECT seq, order_id FROM events WHERE kind = '{ACCEPTED}' AND seq < ? "
+    "ORDER BY seq DESC LIMIT ?"
+)
+_EVENTS_OF = (
+    "SELECT order_id, kind, body FROM events "
+    "WHERE order_id IN (SELECT value FROM json_each(?)) ORDER BY seq"
+)
+_PAST_THE_END = 2**63 - 1
+
+
+class OrderHistory:
+    """A reader of the journal's orders by acceptance; ``close`` it when done."""
+
+    def __init__(self, path: Path) -> None:
+        self._connection = sqlite3.connect(path, check_same_thread=False)
+
+    def accepted(self, after: int | None, count: int, newest_first: bool) -> list[tuple[int, str]]:
+        """``(position, order id)`` of up to ``count`` orders, in the order they were accepted
+        or its reverse, from just past the order at ``after`` (None: from the first, or the
+        last). A page's last position is where the next page starts."""
+        if newest_first:
+            start = _PAST_THE_END if after is None else after
+            return self._connection.execute(_NEWEST_FIRST, (start, count)).fetchall()
+        start = 0 if after is None else after
+        return self._connection.execute(_OLDEST_FIRST, (start, count)).fetchall()
+
+    def events_of(self, order_ids: Sequence[str]) -> dict[str, list[Event]]:
+        """The events of each of ``order_ids`` that has any, in the order they were written."""
+        events: dict[str, list[Event]] = {}
+        rows = self._connection.execute(_EVENTS_OF, (orjson.dumps(list(order_ids)).decode(),))
+        for order_id, kind, body in rows:
+            events.setdefault(order_id, []).append(decode(kind, body))
+        return events
+
+    def close(self) -> None:
+        """Close the reader's connection."""
+        self._connection.close()
