@@ -39,7 +39,7 @@ def build_app(
     return Starlette(
         routes=[
             Route(f"{PREFIX}/requests", rest.requests, methods=["GET"]),
-            Route(f"{PREFIX}/requests/{{order_id}}", rest.request, methods=["GET"]),
+            Route(f"{PREFIX}/requests/{{order_id}}", rest.request_by_id, methods=["GET"]),
             Route(f"{PREFIX}/balances", rest.balances, methods=["GET"]),
             Route(f"{PREFIX}/orders", rest.orders, methods=["GET"]),
             Route(f"{PREFIX}/positions", rest.positions, methods=["GET"]),

@@ -50,7 +50,7 @@ class RestApi:
         pages = self._desk.order_views(principal_of(request), newest)
         return StreamingResponse(_json_array(pages), media_type="application/json")
 
-    async def request(self, request: Request) -> Response:
+    async def request_by_id(self, request: Request) -> Response:
         """GET /requests/{id}: one smart order, as GET /requests lists it."""
         try:
             order = self._desk.order(principal_of(request), request.path_params["order_id"])

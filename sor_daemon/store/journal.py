@@ -211,9 +211,10 @@ class Journal:
         return OrderHistory(self.path)
 
     async def read(self, read: Callable[..., T], *args: object) -> T:
-        """``read(*args)`` of the history run in a worker thread (on the Trio thread, where commits
-        are): a read that decodes many events holds the GIL for long, and from a worker the
-        Trio thread takes the GIL back at every switch interval instead of waiting it out."""
+        """``read(*args)``, a read of the history, run in a worker thread: one that decodes
+        many events holds the GIL for long, and from a worker the Trio thread takes the GIL back
+        at every switch interval instead of waiting it out. A journal that commits on the Trio
+        thread (tests on the mock clock) reads there too."""
         if self._on_trio_thread:
             return read(*args)
         return await trio.to_thread.run_sync(read, *args)
