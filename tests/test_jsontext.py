@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import orjson
+
 from sor_daemon.jsontext import compact_json
 
 
@@ -24,4 +26,13 @@ def test_keys_that_are_not_strings_and_values_json_cannot_hold() -> None:
     assert json.loads(compact_json({2: 10**30, 3: Decimal("2")}, default=str)) == {
         "2": 10**30,
         "3": "2",
+    }
+
+
+def test_encoded_text_is_included_as_it_is_by_either_encoder() -> None:
+    fills = orjson.Fragment('[{"Price":1.5},{"Price":2}]')
+    assert compact_json({"Fills": fills}) == '{"Fills":[{"Price":1.5},{"Price":2}]}'
+    assert json.loads(compact_json({"Fills": fills, "Total": 10**30})) == {
+        "Fills": [{"Price": 1.5}, {"Price": 2}],
+        "Total": 10**30,
     }

@@ -1,17 +1,20 @@
 """Smart orders as the protocol shows them: the feed's messages and the REST views.
 
 Feed messages are encoded once here, as text, and the feed hands the same text to every
-subscriber.
+subscriber. A StatusChange carries every fill so far: a runner keeps its order's fills encoded
+(``FeedFills``), so that a status change costs a join of their texts, not their encoding.
 """
 
 from __future__ import annotations
 
 import attrs
+import orjson
 
 from sor_daemon.domain.events import ChildPlanned
 from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.domain.values import Fill
-from sor_daemon.protocol.codec import canonical_parameters, dumps
+from sor_daemon.jsontext import compact_json
+from sor_daemon.protocol.codec import canonical_parameters, dump, dumps
 from sor_daemon.protocol.messages import (
     ExecutionQualityView,
     FillReport,
@@ -27,6 +30,8 @@ from sor_daemon.protocol.messages import (
 )
 
 TIME_IN_FORCE = "IMMEDIATE_OR_CANCEL"
+DATA, FILLS = "Data", "Fills"
+"""The feed's keys of a message's data and of a StatusChange's fills (the seed's spelling)."""
 
 
 def fill_report(fill: Fill) -> FillReport:
@@ -43,9 +48,38 @@ def fill_report(fill: Fill) -> FillReport:
     )
 
 
-def status_change(order: SmartOrder) -> str:
-    """The encoded StatusChange with the order's status and every fill so far."""
-    return dumps(
+class FeedFills:
+    """One order's fills as the feed writes them, each encoded once, in the order booked.
+
+    Encoded afresh at every StatusChange, a 600-fill order's fills took 3.6 ms of the Trio
+    thread, and a thousand long orders ending together with a dashboard watching took seconds.
+    A fill is kept encoded when its TradeFill is; fills booked while no one watched (nothing was
+    encoded then) are encoded at the next StatusChange. Kept as long as the order's runner."""
+
+    __slots__ = ("_texts",)
+
+    def __init__(self) -> None:
+        self._texts: list[str] = []
+
+    def trade_fill(self, order: SmartOrder, fill: Fill) -> str:
+        """The encoded TradeFill of ``fill``, the fill ``order`` booked last."""
+        message = dump(TradeFill(composite_id=fill.order_id, data=fill_report(fill)))
+        report = compact_json(message[DATA])
+        if len(self._texts) == len(order.fills) - 1:
+            self._texts.append(report)
+        return compact_json({**message, DATA: orjson.Fragment(report)})
+
+    def every_fill(self, order: SmartOrder) -> orjson.Fragment:
+        """Every fill of ``order`` so far, as the encoded JSON array a StatusChange holds."""
+        for fill in order.fills[len(self._texts) :]:
+            self._texts.append(dumps(fill_report(fill)))
+        return orjson.Fragment(f"[{','.join(self._texts)}]")
+
+
+def status_change(order: SmartOrder, fills: FeedFills | None = None) -> str:
+    """The encoded StatusChange with the order's status and every fill so far (from ``fills``
+    where its runner keeps them encoded)."""
+    message = dump(
         StatusChange(
             composite_id=order.id,
             data=StatusChangeData(
@@ -53,16 +87,12 @@ def status_change(order: SmartOrder) -> str:
                 total_filled=order.filled,
                 fills_count=len(order.fills),
                 status=order.status.value,
-                fills=tuple(fill_report(fill) for fill in order.fills),
                 status_info=order.status_info,
             ),
         )
     )
-
-
-def trade_fill(fill: Fill) -> str:
-    """The encoded TradeFill for one fill."""
-    return dumps(TradeFill(composite_id=fill.order_id, data=fill_report(fill)))
+    message[DATA][FILLS] = (fills or FeedFills()).every_fill(order)
+    return compact_json(message)
 
 
 def trade_request(child: ChildPlanned) -> str:
