@@ -36,6 +36,10 @@ class Desk:
         first, a page at a time: every one, or the ``newest`` ones."""
         return self._engine.order_views(functools.partial(self.sees, principal), newest)
 
+    def encoded_view(self, order: SmartOrder) -> str:
+        """``order`` as GET /requests lists it, as JSON text."""
+        return self._engine.encoded_view(order)
+
     def order(self, principal: Principal, order_id: str) -> SmartOrder:
         """One order ``principal`` may see; ProtocolError if there is none or it may not."""
         return self._seen(principal, order_id, "see")

@@ -15,8 +15,8 @@ from sor_daemon.api.auth import principal_of
 from sor_daemon.api.desk import Desk
 from sor_daemon.api.responses import error_response, json_response, protocol_error_response
 from sor_daemon.coinapi.rest import UpstreamError
+from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.engine.ports import AccountSource
-from sor_daemon.engine.presenting import order_view
 from sor_daemon.protocol.codec import (
     dump,
     dump_grouped,
@@ -56,7 +56,7 @@ class RestApi:
             order = self._desk.order(principal_of(request), request.path_params["order_id"])
         except ProtocolError as error:
             return protocol_error_response(error)
-        return json_response(dump(order_view(order)))
+        return self._view(order)
 
     async def add(self, request: Request) -> Response:
         """POST /add: start a smart order."""
@@ -79,7 +79,7 @@ class RestApi:
             order = await self._desk.cancel(principal_of(request), request.path_params["order_id"])
         except ProtocolError as error:
             return protocol_error_response(error)
-        return json_response(dump(order_view(order)))
+        return self._view(order)
 
     async def update(self, request: Request) -> Response:
         """PUT /update: change a running order's amount, duration or interval."""
@@ -88,7 +88,11 @@ class RestApi:
             order = await self._desk.change(principal_of(request), change.id, change.parameters)
         except ProtocolError as error:
             return protocol_error_response(error)
-        return json_response(dump(order_view(order)))
+        return self._view(order)
+
+    def _view(self, order: SmartOrder) -> Response:
+        """``order`` as GET /requests lists it."""
+        return Response(self._desk.encoded_view(order), media_type="application/json")
 
     async def balances(self, request: Request) -> Response:
         """GET /balances: the EMS account's balances by exchange."""

@@ -28,7 +28,7 @@ from sor_daemon.domain.values import ChildReport
 from sor_daemon.engine.inbox import Alarms, Inbox
 from sor_daemon.engine.listing import Visible, order_views
 from sor_daemon.engine.ports import GatewayEvent, GatewayNews
-from sor_daemon.engine.presenting import status_change
+from sor_daemon.engine.presenting import ViewLists, encoded_view, status_change
 from sor_daemon.engine.runner import (
     Cancel,
     Change,
@@ -65,6 +65,7 @@ class Engine:
         self._halt_file = halt_file or HaltFile(None)
         self.halt_state: HaltState | None = None
         self._orders: dict[str, SmartOrder] = {}
+        self._view_lists: dict[str, ViewLists] = {}
         self._retired: Counter[str] = Counter()
         self._inboxes: dict[str, Inbox[Message]] = {}
         self._alarms = Alarms()
@@ -101,7 +102,15 @@ class Engine:
     def order_views(self, visible: Visible, newest: int | None = None) -> AsyncIterator[list[str]]:
         """The encoded views of the orders ``visible`` keeps, live and retired, oldest first,
         a page at a time: every one, or the ``newest`` ones (see ``listing``)."""
-        return order_views(self.services.journal, self._orders, visible, newest)
+        journal = self.services.journal
+        return order_views(journal, self._orders, self.encoded_view, visible, newest)
+
+    def encoded_view(self, order: SmartOrder) -> str:
+        """``order`` as GET /requests lists it, as JSON text. A live order's fills and market
+        samples stay encoded between views, until it is retired (``presenting.ViewLists``)."""
+        if self._orders.get(order.id) is not order:
+            return encoded_view(order)
+        return encoded_view(order, self._view_lists.setdefault(order.id, ViewLists()))
 
     def status_counts(self) -> Counter[str]:
         """How many smart orders are in each status, retired ones included."""
@@ -268,6 +277,7 @@ class Engine:
             await self.services.journal.retire(order.id, order.status.value, last_ref)
         except JournalClosed:
             return
+        self._view_lists.pop(order.id, None)
         if self._orders.pop(order.id, None) is not None:
             self._retired[order.status.value] += 1
 

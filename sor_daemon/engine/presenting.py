@@ -1,8 +1,9 @@
 """Smart orders as the protocol shows them: the feed's messages and the REST views.
 
 Feed messages are encoded once here, as text, and the feed hands the same text to every
-subscriber. A StatusChange carries every fill so far: a runner keeps its order's fills encoded
-(``FeedFills``), so that a status change costs a join of their texts, not their encoding.
+subscriber. A StatusChange carries every fill so far, and a view every fill and market sample:
+those lists of a live order are kept encoded (``feed_fills``, ``ViewLists``; see
+``encoded_lists``), so that a message or a view costs a join of their texts, not their encoding.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 import attrs
 import orjson
 
-from sor_daemon.domain.events import ChildPlanned
+from sor_daemon.domain.events import ChildPlanned, MarketSampled
 from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.domain.values import Fill
+from sor_daemon.engine.encoded_lists import EncodedList
 from sor_daemon.jsontext import compact_json
 from sor_daemon.protocol.codec import canonical_parameters, dump, dumps
 from sor_daemon.protocol.messages import (
@@ -32,6 +34,8 @@ from sor_daemon.protocol.messages import (
 TIME_IN_FORCE = "IMMEDIATE_OR_CANCEL"
 DATA, FILLS = "Data", "Fills"
 """The feed's keys of a message's data and of a StatusChange's fills (the seed's spelling)."""
+VIEW_FILLS, VIEW_MARKET = "fills", "market"
+"""A view's keys of its fills and of its market samples."""
 
 
 def fill_report(fill: Fill) -> FillReport:
@@ -48,37 +52,27 @@ def fill_report(fill: Fill) -> FillReport:
     )
 
 
-class FeedFills:
-    """One order's fills as the feed writes them, each encoded once, in the order booked.
-
-    Encoded afresh at every StatusChange, a 600-fill order's fills took 3.6 ms of the Trio
-    thread, and a thousand long orders ending together with a dashboard watching took seconds.
-    A fill is kept encoded when its TradeFill is; fills booked while no one watched (nothing was
-    encoded then) are encoded at the next StatusChange. Kept as long as the order's runner."""
-
-    __slots__ = ("_texts",)
-
-    def __init__(self) -> None:
-        self._texts: list[str] = []
-
-    def trade_fill(self, order: SmartOrder, fill: Fill) -> str:
-        """The encoded TradeFill of ``fill``, the fill ``order`` booked last."""
-        message = dump(TradeFill(composite_id=fill.order_id, data=fill_report(fill)))
-        report = compact_json(message[DATA])
-        if len(self._texts) == len(order.fills) - 1:
-            self._texts.append(report)
-        return compact_json({**message, DATA: orjson.Fragment(report)})
-
-    def every_fill(self, order: SmartOrder) -> orjson.Fragment:
-        """Every fill of ``order`` so far, as the encoded JSON array a StatusChange holds."""
-        for fill in order.fills[len(self._texts) :]:
-            self._texts.append(dumps(fill_report(fill)))
-        return orjson.Fragment(f"[{','.join(self._texts)}]")
+def feed_fills() -> EncodedList[Fill]:
+    """An order's fills as a StatusChange lists them, kept encoded by the order's runner."""
+    return EncodedList(_fill_report_text)
 
 
-def status_change(order: SmartOrder, fills: FeedFills | None = None) -> str:
-    """The encoded StatusChange with the order's status and every fill so far (from ``fills``
-    where its runner keeps them encoded)."""
+def _fill_report_text(fill: Fill) -> str:
+    return dumps(fill_report(fill))
+
+
+def trade_fill(order: SmartOrder, fill: Fill, kept: EncodedList[Fill]) -> str:
+    """The encoded TradeFill of ``fill``, the fill ``order`` booked last; its report is kept
+    in ``kept`` for the StatusChanges to come."""
+    message = dump(TradeFill(composite_id=fill.order_id, data=fill_report(fill)))
+    report = compact_json(message[DATA])
+    kept.keep(order.fills, report)
+    return compact_json({**message, DATA: orjson.Fragment(report)})
+
+
+def status_change(order: SmartOrder, kept: EncodedList[Fill] | None = None) -> str:
+    """The encoded StatusChange with the order's status and every fill so far (from ``kept``,
+    where the order's runner keeps them encoded)."""
     message = dump(
         StatusChange(
             composite_id=order.id,
@@ -91,7 +85,7 @@ def status_change(order: SmartOrder, fills: FeedFills | None = None) -> str:
             ),
         )
     )
-    message[DATA][FILLS] = (fills or FeedFills()).every_fill(order)
+    message[DATA][FILLS] = (kept or feed_fills()).array(order.fills)
     return compact_json(message)
 
 
@@ -114,13 +108,37 @@ def trade_request(child: ChildPlanned) -> str:
     )
 
 
-def order_view(order: SmartOrder) -> SmartOrderView:
-    """One smart order as GET /requests lists it."""
+class ViewLists:
+    """A live order's fills and market samples as its view lists them, kept encoded between
+    views (by the engine, until the order is retired)."""
+
+    __slots__ = ("fills", "market")
+
+    def __init__(self) -> None:
+        self.fills: EncodedList[Fill] = EncodedList(_fill_view_text)
+        self.market: EncodedList[MarketSampled] = EncodedList(_sample_view_text)
+
+
+def _fill_view_text(fill: Fill) -> str:
+    view = FillView(
+        exchange=fill.exchange, amount_filled=fill.quantity, price=fill.price, time_stamp=fill.at
+    )
+    return dumps(view)
+
+
+def _sample_view_text(sample: MarketSampled) -> str:
+    return dumps(MarketSampleView(time_stamp=sample.at, mid=sample.mid, volume=sample.volume))
+
+
+def encoded_view(order: SmartOrder, lists: ViewLists | None = None) -> str:
+    """One smart order as GET /requests lists it, as JSON text; its fills and market samples
+    from ``lists`` where they are kept encoded."""
+    lists = lists or ViewLists()
     params = order.params
     history: dict[str, HistoryTime] = {}
     for status, at in order.status_history:
         history.setdefault(status.value, HistoryTime(at))
-    return SmartOrderView(
+    view = SmartOrderView(
         id=order.id,
         status=order.status.value,
         status_info=order.status_info,
@@ -133,19 +151,12 @@ def order_view(order: SmartOrder) -> SmartOrderView:
         exchanges=order.exchanges,
         status_history=history,
         parameters_updates={at: canonical_parameters(p) for at, p in order.parameter_updates},
-        fills=tuple(
-            FillView(
-                exchange=fill.exchange,
-                amount_filled=fill.quantity,
-                price=fill.price,
-                time_stamp=fill.at,
-            )
-            for fill in order.fills
-        ),
+        fills=(),
         execution_quality=ExecutionQualityView(**attrs.asdict(order.quality())),
-        market=tuple(
-            MarketSampleView(time_stamp=sample.at, mid=sample.mid, volume=sample.volume)
-            for sample in order.samples
-        ),
+        market=(),
         limit_price=params.limit_price,
     )
+    message = dump(view)
+    message[VIEW_FILLS] = lists.fills.array(order.fills)
+    message[VIEW_MARKET] = lists.market.array(order.samples)
+    return compact_json(message)

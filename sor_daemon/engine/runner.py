@@ -34,7 +34,7 @@ from sor_daemon.engine.clock import Clock
 from sor_daemon.engine.feed import Feed
 from sor_daemon.engine.inbox import Inbox
 from sor_daemon.engine.ports import MarketView, OrderGateway, SessionDown, SessionUp
-from sor_daemon.engine.presenting import FeedFills, status_change, trade_request
+from sor_daemon.engine.presenting import feed_fills, status_change, trade_fill, trade_request
 from sor_daemon.engine.risk_gate import RiskGate
 from sor_daemon.engine.settings import TradingSettings
 from sor_daemon.protocol.errors import ProtocolError
@@ -139,7 +139,7 @@ class OrderRunner:
         self._retry_at: datetime | None = None
         self._reconcile_by: datetime | None = None
         self._halted = services.risk.halted
-        self._feed_fills = FeedFills()
+        self._feed_fills = feed_fills()
         self._log = log.bind(smart_order_id=order.id)
 
     @property
@@ -492,7 +492,7 @@ class OrderRunner:
         if isinstance(event, ChildPlanned):
             feed.publish(trade_request(event), origin)
         if fill is not None:
-            feed.publish(self._feed_fills.trade_fill(self.order, fill), origin)
+            feed.publish(trade_fill(self.order, fill, self._feed_fills), origin)
         if isinstance(event, StatusChanged | ParametersChanged):
             feed.publish(status_change(self.order, self._feed_fills), origin)
 

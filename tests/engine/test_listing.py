@@ -13,7 +13,8 @@ import trio
 from sor_daemon.domain.events import Event, StatusChanged
 from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.domain.values import OrderStatus
-from sor_daemon.engine.listing import Visible, encoded_view, order_views
+from sor_daemon.engine.listing import Visible, order_views
+from sor_daemon.engine.presenting import encoded_view
 from sor_daemon.store.journal import Journal
 from tests.store.test_journal import life_of_an_order
 
@@ -65,7 +66,8 @@ async def listed(
     newest: int | None = None,
 ) -> list[list[str]]:
     """Each page's views, as JSON text."""
-    return [page async for page in order_views(journal, live, visible, newest, page_size=3)]
+    pages = order_views(journal, live, encoded_view, visible, newest, page_size=3)
+    return [page async for page in pages]
 
 
 def ids(pages: list[list[str]]) -> list[list[str]]:
@@ -140,7 +142,8 @@ async def test_other_tasks_run_between_pages(tmp_path: Path) -> None:
     async with trio.open_nursery() as nursery:
         nursery.start_soon(other_task)
         seen = []
-        async for _ in order_views(journal, in_memory(journal), everyone, page_size=3):
+        pages = order_views(journal, in_memory(journal), encoded_view, everyone, page_size=3)
+        async for _ in pages:
             seen.append(turns)
         nursery.cancel_scope.cancel()
     assert len(seen) == 3

@@ -1,18 +1,37 @@
-"""The feed's TradeFill and StatusChange: a runner's kept encodings of its order's fills write
-exactly what encoding every fill afresh writes, fills booked while no one watched included."""
+"""The feed's TradeFill and StatusChange and the views of GET /requests: an order's lists kept
+encoded write exactly what encoding every value afresh writes, including values added while
+nothing was kept."""
 
 from __future__ import annotations
 
+import attrs
+
 from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.domain.values import Fill
-from sor_daemon.engine.presenting import FeedFills, fill_report, status_change
-from sor_daemon.protocol.codec import dumps
-from sor_daemon.protocol.messages import StatusChange, StatusChangeData, TradeFill
+from sor_daemon.engine.presenting import (
+    ViewLists,
+    encoded_view,
+    feed_fills,
+    fill_report,
+    status_change,
+    trade_fill,
+)
+from sor_daemon.protocol.codec import canonical_parameters, dumps
+from sor_daemon.protocol.messages import (
+    ExecutionQualityView,
+    FillView,
+    HistoryTime,
+    MarketSampleView,
+    SmartOrderView,
+    StatusChange,
+    StatusChangeData,
+    TradeFill,
+)
 from tests.support.orders import fill_report as venue_report
 from tests.support.orders import new_order, plan
 
 
-def afresh(order: SmartOrder) -> str:
+def status_change_afresh(order: SmartOrder) -> str:
     """The StatusChange with every fill encoded anew, as the protocol's classes write it."""
     data = StatusChangeData(
         id=order.id,
@@ -25,8 +44,40 @@ def afresh(order: SmartOrder) -> str:
     return dumps(StatusChange(composite_id=order.id, data=data))
 
 
+def view_afresh(order: SmartOrder) -> str:
+    """The view with every fill and sample encoded anew, as the protocol's classes write it."""
+    history: dict[str, HistoryTime] = {}
+    for status, at in order.status_history:
+        history.setdefault(status.value, HistoryTime(at))
+    view = SmartOrderView(
+        id=order.id,
+        status=order.status.value,
+        status_info=order.status_info,
+        symbol=order.params.symbol,
+        amount=order.params.amount,
+        algorithm=order.algorithm,
+        side=order.params.side,
+        duration=order.params.duration,
+        interval=order.params.interval,
+        exchanges=order.exchanges,
+        status_history=history,
+        parameters_updates={at: canonical_parameters(p) for at, p in order.parameter_updates},
+        fills=tuple(
+            FillView(exchange=f.exchange, amount_filled=f.quantity, price=f.price, time_stamp=f.at)
+            for f in order.fills
+        ),
+        execution_quality=ExecutionQualityView(**attrs.asdict(order.quality())),
+        market=tuple(
+            MarketSampleView(time_stamp=s.at, mid=s.mid, volume=s.volume) for s in order.samples
+        ),
+        limit_price=order.params.limit_price,
+    )
+    return dumps(view)
+
+
 def book_slice(order: SmartOrder, index: int) -> list[Fill]:
-    """Plan slice ``index`` and fill each of its children in part; the fills, as booked."""
+    """Plan slice ``index`` (its market sample too) and fill each of its children in part; the
+    fills, as booked."""
     now = order.schedule.due(index)
     fills = []
     for child in plan(order, now):
@@ -39,21 +90,31 @@ def book_slice(order: SmartOrder, index: int) -> list[Fill]:
     return fills
 
 
-def test_kept_fills_write_what_encoding_them_afresh_writes() -> None:
+def test_kept_fills_write_the_feed_messages_that_encoding_afresh_writes() -> None:
     order = new_order(exchanges=("DERIBIT", "BINANCE"), amount="10")
-    feed_fills = FeedFills()
+    kept = feed_fills()
     for index in range(3):  # booked while no one watched: nothing encoded
         book_slice(order, index)
-    assert status_change(order, feed_fills) == afresh(order)
+    assert status_change(order, kept) == status_change_afresh(order)
 
     for index in range(3, 6):
         for fill in book_slice(order, index):
-            trade_fill = feed_fills.trade_fill(order, fill)
-            assert trade_fill == dumps(TradeFill(composite_id=order.id, data=fill_report(fill)))
+            text = trade_fill(order, fill, kept)
+            assert text == dumps(TradeFill(composite_id=order.id, data=fill_report(fill)))
     assert len(order.fills) == 6
-    assert status_change(order, feed_fills) == afresh(order) == status_change(order)
+    assert status_change(order, kept) == status_change_afresh(order) == status_change(order)
 
     book_slice(order, 6)  # unwatched again, then a fill that is
     for fill in book_slice(order, 7):
-        feed_fills.trade_fill(order, fill)
-    assert status_change(order, feed_fills) == afresh(order)
+        trade_fill(order, fill, kept)
+    assert status_change(order, kept) == status_change_afresh(order)
+
+
+def test_kept_lists_write_the_view_that_encoding_afresh_writes() -> None:
+    order = new_order(exchanges=("DERIBIT", "BINANCE"), amount="10")
+    lists = ViewLists()
+    assert encoded_view(order, lists) == view_afresh(order)
+    for index in range(4):
+        book_slice(order, index)
+        assert encoded_view(order, lists) == view_afresh(order) == encoded_view(order)
+    assert len(order.fills) == 4 and len(order.samples) == 4
