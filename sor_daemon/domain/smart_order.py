@@ -31,7 +31,7 @@ from sor_daemon.domain.events import (
 from sor_daemon.domain.instruments import Instrument
 from sor_daemon.domain.kept import KeptValues, Row
 from sor_daemon.domain.market import MarketActivity, consolidated_mid
-from sor_daemon.domain.quality import ExecutionQuality, execution_quality
+from sor_daemon.domain.quality import ExecutionQuality, MarketSums, execution_quality
 from sor_daemon.domain.risk import Screened
 from sor_daemon.domain.router import (
     Route,
@@ -139,6 +139,8 @@ class SmartOrder:
     filled: Decimal = ZERO
     filled_notional: Decimal = ZERO
     """The filled quantity times its prices, summed over every fill as it is booked."""
+    market_sums: MarketSums = attrs.Factory(MarketSums)
+    """What execution quality needs of the samples, summed as each is booked."""
     next_slice: int = 0
     _open: dict[str, ChildOrder] = attrs.field(factory=dict, init=False, eq=False, repr=False)
     """The children the venue may still fill, kept as events apply, so that the questions asked
@@ -391,7 +393,7 @@ class SmartOrder:
     def quality(self) -> ExecutionQuality:
         """How well the order has traded so far against its market (see ``domain.quality``)."""
         return execution_quality(
-            self.params.side, self.created_at, self.filled, self.filled_notional, self.samples
+            self.params.side, self.filled, self.filled_notional, self.market_sums
         )
 
     def interpret(self, report: ChildReport, now: datetime) -> ChildReported | None:
@@ -553,6 +555,10 @@ class SmartOrder:
             self._open[child.id] = child
         self.next_slice = max(self.next_slice, event.slice_index + 1)
 
+    def _apply_sampled(self, event: MarketSampled) -> None:
+        self.samples.append(event)
+        self.market_sums.add(event, self.created_at)
+
     def _apply_skipped(self, event: SliceSkipped) -> None:
         self.next_slice = max(self.next_slice, event.slice_index + 1)
 
@@ -638,7 +644,7 @@ def check_amount_tradable(amount: Decimal, instruments: Sequence[Instrument]) ->
 
 _APPLY: dict[type, Callable[..., Fill | None]] = {
     OrderAccepted: lambda order, event: None,
-    MarketSampled: lambda order, event: order.samples.append(event),
+    MarketSampled: SmartOrder._apply_sampled,
     ChildPlanned: SmartOrder._apply_planned,
     SliceSkipped: SmartOrder._apply_skipped,
     ChildReported: SmartOrder._apply_reported,

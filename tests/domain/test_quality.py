@@ -7,8 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from sor_daemon.domain.events import MarketSampled
-from sor_daemon.domain.kept import KeptValues
-from sor_daemon.domain.quality import ExecutionQuality, execution_quality
+from sor_daemon.domain.quality import ExecutionQuality, MarketSums, execution_quality
 from sor_daemon.domain.values import ChildStatus, Fill
 from sor_daemon.protocol.messages import Side
 from tests.domain.test_twap import trade_slice
@@ -44,14 +43,13 @@ def fill(quantity: str, price: str) -> Fill:
 
 
 def quality_of(side: Side, fills: list[Fill], samples: list[MarketSampled]) -> ExecutionQuality:
-    """The figures of an order started at START, from its fills' sums and its samples kept as
-    an order keeps them."""
-    kept_samples = KeptValues(MarketSampled, [])
+    """The figures of an order started at START, from its fills' and its samples' sums."""
+    market = MarketSums()
     for one in samples:
-        kept_samples.append(one)
+        market.add(one, START)
     filled = sum((one.quantity for one in fills), Decimal(0))
     notional = sum((one.quantity * one.price for one in fills), Decimal(0))
-    return execution_quality(side, START, filled, notional, kept_samples)
+    return execution_quality(side, filled, notional, market)
 
 
 SAMPLES = [
@@ -100,3 +98,15 @@ def test_an_order_sums_its_fills_notional_as_they_are_booked() -> None:
         order.quality().average_price
         == (order.filled_notional / order.filled).quantize(Decimal("1e-8")).normalize()
     )
+
+
+def test_an_order_sums_its_samples_as_they_are_booked() -> None:
+    order = new_order(amount="10", duration="6SEC", interval="1SEC")
+    for one in [*SAMPLES, sample(3, "20", None, None), sample(4, None, None, "100050")]:
+        order.apply(one)
+
+    sums = order.market_sums
+    assert len(order.samples) == 5
+    assert (sums.arrival, sums.mids, sums.mid_count) == (100000, 400090, 4)
+    assert (sums.volume, sums.notional) == (60, 4000700)  # from START on, where known
+    assert order.quality() == quality_of(Side.BUY, [], list(order.samples))
