@@ -130,15 +130,18 @@ def _sample_view_text(sample: MarketSampled) -> str:
     return dumps(MarketSampleView(time_stamp=sample.at, mid=sample.mid, volume=sample.volume))
 
 
-def encoded_view(order: SmartOrder, lists: ViewLists | None = None) -> str:
-    """One smart order as GET /requests lists it, as JSON text; its fills and market samples
-    from ``lists`` where they are kept encoded."""
-    lists = lists or ViewLists()
+def order_view(
+    order: SmartOrder,
+    fills: tuple[FillView, ...] = (),
+    market: tuple[MarketSampleView, ...] = (),
+) -> SmartOrderView:
+    """One smart order as GET /requests lists it, with ``fills`` and ``market`` as its lists
+    (``encoded_view`` puts the kept encodings in their place)."""
     params = order.params
     history: dict[str, HistoryTime] = {}
     for status, at in order.status_history:
         history.setdefault(status.value, HistoryTime(at))
-    view = SmartOrderView(
+    return SmartOrderView(
         id=order.id,
         status=order.status.value,
         status_info=order.status_info,
@@ -151,12 +154,18 @@ def encoded_view(order: SmartOrder, lists: ViewLists | None = None) -> str:
         exchanges=order.exchanges,
         status_history=history,
         parameters_updates={at: canonical_parameters(p) for at, p in order.parameter_updates},
-        fills=(),
+        fills=fills,
         execution_quality=ExecutionQualityView(**attrs.asdict(order.quality())),
-        market=(),
+        market=market,
         limit_price=params.limit_price,
     )
-    message = dump(view)
+
+
+def encoded_view(order: SmartOrder, lists: ViewLists | None = None) -> str:
+    """``order_view`` as JSON text, its fills and market samples from ``lists`` where they are
+    kept encoded."""
+    lists = lists or ViewLists()
+    message = dump(order_view(order))
     message[VIEW_FILLS] = lists.fills.array(order.fills)
     message[VIEW_MARKET] = lists.market.array(order.samples)
     return compact_json(message)

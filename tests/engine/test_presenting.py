@@ -4,8 +4,6 @@ nothing was kept."""
 
 from __future__ import annotations
 
-import attrs
-
 from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.domain.values import Fill
 from sor_daemon.engine.presenting import (
@@ -13,16 +11,14 @@ from sor_daemon.engine.presenting import (
     encoded_view,
     feed_fills,
     fill_report,
+    order_view,
     status_change,
     trade_fill,
 )
-from sor_daemon.protocol.codec import canonical_parameters, dumps
+from sor_daemon.protocol.codec import dumps
 from sor_daemon.protocol.messages import (
-    ExecutionQualityView,
     FillView,
-    HistoryTime,
     MarketSampleView,
-    SmartOrderView,
     StatusChange,
     StatusChangeData,
     TradeFill,
@@ -46,33 +42,14 @@ def status_change_afresh(order: SmartOrder) -> str:
 
 def view_afresh(order: SmartOrder) -> str:
     """The view with every fill and sample encoded anew, as the protocol's classes write it."""
-    history: dict[str, HistoryTime] = {}
-    for status, at in order.status_history:
-        history.setdefault(status.value, HistoryTime(at))
-    view = SmartOrderView(
-        id=order.id,
-        status=order.status.value,
-        status_info=order.status_info,
-        symbol=order.params.symbol,
-        amount=order.params.amount,
-        algorithm=order.algorithm,
-        side=order.params.side,
-        duration=order.params.duration,
-        interval=order.params.interval,
-        exchanges=order.exchanges,
-        status_history=history,
-        parameters_updates={at: canonical_parameters(p) for at, p in order.parameter_updates},
-        fills=tuple(
-            FillView(exchange=f.exchange, amount_filled=f.quantity, price=f.price, time_stamp=f.at)
-            for f in order.fills
-        ),
-        execution_quality=ExecutionQualityView(**attrs.asdict(order.quality())),
-        market=tuple(
-            MarketSampleView(time_stamp=s.at, mid=s.mid, volume=s.volume) for s in order.samples
-        ),
-        limit_price=order.params.limit_price,
+    fills = tuple(
+        FillView(exchange=f.exchange, amount_filled=f.quantity, price=f.price, time_stamp=f.at)
+        for f in order.fills
     )
-    return dumps(view)
+    market = tuple(
+        MarketSampleView(time_stamp=s.at, mid=s.mid, volume=s.volume) for s in order.samples
+    )
+    return dumps(order_view(order, fills, market))
 
 
 def book_slice(order: SmartOrder, index: int) -> list[Fill]:
