@@ -1,11 +1,13 @@
 """The simulator's FIX end: a quickfix acceptor speaking CoinAPI's EMS dialect.
 
 ``EmsApplication`` turns each request into a frozen value inside the callback, asks the
-``SimulatedExchange`` for the answer and sends it with ``Session.sendToTarget``. One dispatch
-lock makes "compute the reports, send them" atomic, so the reports of one order leave in the
-order they happened even though requests (quickfix's connection thread) and market steps (the
-ticker's thread) race. The lock is never taken inside a callback quickfix makes while holding
-its own session lock (``toApp``, ``toAdmin``, ``onLogout``), so the two cannot deadlock.
+``SimulatedExchange`` for the answer and queues it on its ``Outbox``, whose thread sends it with
+``Session.sendToTarget``: the thread reading requests never waits on a client slow to read its
+reports (``sor_daemon.sim.outbox`` tells why). One dispatch lock makes "compute the reports,
+queue them" atomic, so the reports of one order leave in the order they happened even though
+requests (quickfix's connection thread) and market steps (the ticker's thread) race. The lock
+is never taken inside a callback quickfix makes while holding its own session lock (``toApp``,
+``toAdmin``, ``onLogout``), so the two cannot deadlock.
 
 The acceptor is a ``ThreadedSocketAcceptor`` (one thread per connection, callbacks in order):
 the plain ``SocketAcceptor`` of quickfix 1.16 closes its server socket from the thread calling
@@ -53,6 +55,7 @@ from sor_daemon.sim.fixcodec import (
     parse_status,
 )
 from sor_daemon.sim.orders import ExecType, ExecutionReport, Outbound
+from sor_daemon.sim.outbox import Outbox
 from sor_daemon.sim.settings import SimulatorSettings
 
 BEGIN_STRING = "FIX.4.4"
@@ -91,6 +94,7 @@ class EmsApplication(fix.Application):
         self.fill_times = FillTimes()
         """When each fill report was handed to quickfix (``sor_daemon.sim.fill_times``)."""
         self._dispatch_lock = threading.Lock()
+        self._outbox = Outbox[Outbound](self._send, name="sim-fix-sender")
         self._replaying = threading.local()
         self._handlers: dict[str, Callable[[fix.Message], None]] = {
             NEW_ORDER_SINGLE: self._on_new_order,
@@ -98,6 +102,15 @@ class EmsApplication(fix.Application):
             ORDER_MASS_CANCEL_REQUEST: self._on_mass_cancel,
             ORDER_STATUS_REQUEST: self._on_status,
         }
+
+    def open(self) -> None:
+        """Start sending answers (before the acceptor takes a logon)."""
+        self._outbox.open()
+
+    def close(self) -> None:
+        """Stop sending, dropping the answers still queued (call it once the acceptor stopped:
+        a send waiting on the client holds this up until quickfix closes its socket)."""
+        self._outbox.close()
 
     def tick(self) -> None:
         """Step the market to now and send what resting orders did (the ticker calls this)."""
@@ -188,10 +201,11 @@ class EmsApplication(fix.Application):
     def _dispatch(self, action: Callable[[datetime], list[Outbound]]) -> None:
         with self._dispatch_lock:
             for item in action(datetime.now(UTC)):
-                self._send(item)
+                self._outbox.put(item)
 
     def _send(self, item: Outbound) -> None:
-        """Send one answer, and the copies the fault switches ask for after a report."""
+        """On the outbox's thread: send one answer, and the copies the fault switches ask for
+        after a report."""
         if isinstance(item, ExecutionReport) and item.exec_type is ExecType.REJECTED:
             log.info("fix order rejected", cl_ord_id=item.client_order_id, text=item.text)
         message = encode(item, lean=self._lean_reports)
@@ -266,12 +280,14 @@ class EmsAcceptor:
         ``AcceptorStartError`` is raised. quickfix's own exception is not chained to it: its
         traceback would keep the acceptor alive until the garbage collector runs.
         """
+        self.application.open()
         try:
             self._acceptor.start()
         except (fix.ConfigError, fix.RuntimeError) as error:
             problem = str(error)
         else:
             return
+        self.application.close()
         del self._acceptor
         raise AcceptorStartError(f"the FIX acceptor cannot start on port {self.port}: {problem}")
 
@@ -298,8 +314,11 @@ class EmsAcceptor:
         SessionID and a session's destructor drops the registration of that id, so an acceptor
         left for the garbage collector would later unregister a newer simulator's session of
         the same comp ids; freeing it here, while its factories still live, prevents that.
+        Answers still queued when the client is gone are dropped; a send that was waiting on the
+        client ends when quickfix closes its socket.
         """
         self._acceptor.stop()
+        self.application.close()
         del self._acceptor
 
 
