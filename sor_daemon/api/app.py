@@ -7,6 +7,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp
 
 from sor_daemon.api.admin import admin_routes
 from sor_daemon.api.auth import AuthMiddleware
@@ -14,6 +15,7 @@ from sor_daemon.api.desk import Desk
 from sor_daemon.api.feed_socket import FeedSocket
 from sor_daemon.api.keys import KeyTable
 from sor_daemon.api.limits import ApiLimits, BodyLimitMiddleware
+from sor_daemon.api.message_writer import keep_server_send
 from sor_daemon.api.observability import Observability
 from sor_daemon.api.rest import RestApi
 from sor_daemon.dashboard import dashboard_routes
@@ -29,14 +31,15 @@ def build_app(
     keys: KeyTable,
     limits: ApiLimits,
     observability: Observability,
-) -> Starlette:
+) -> ASGIApp:
     """The one ASGI app the daemon serves; ``keys`` may be swapped later (a reload);
-    ``observability`` answers /health and /metrics."""
+    ``observability`` answers /health and /metrics. The feed's WebSockets keep the server's own
+    ``send`` (``message_writer.keep_server_send``), to write several messages at once."""
     desk = Desk(engine, limits.max_open_orders_per_key)
     rest = RestApi(desk, account)
     feed_socket = FeedSocket(desk, engine.services.feed, limits)
 
-    return Starlette(
+    starlette = Starlette(
         routes=[
             Route(f"{PREFIX}/requests", rest.requests, methods=["GET"]),
             Route(f"{PREFIX}/requests/{{order_id}}", rest.request_by_id, methods=["GET"]),
@@ -56,3 +59,4 @@ def build_app(
             Middleware(BodyLimitMiddleware, max_bytes=limits.max_body_bytes),
         ],
     )
+    return keep_server_send(starlette)

@@ -19,6 +19,7 @@ from sor_daemon.api.auth import principal_of
 from sor_daemon.api.desk import Desk
 from sor_daemon.api.keys import Principal
 from sor_daemon.api.limits import ApiLimits
+from sor_daemon.api.message_writer import MessageWriter
 from sor_daemon.api.responses import refuse_websocket
 from sor_daemon.engine.feed import Feed, Subscription
 from sor_daemon.protocol.codec import dumps, parse_ws_message
@@ -34,6 +35,10 @@ from sor_daemon.protocol.messages import (
 log = structlog.get_logger(__name__)
 
 CLOSE_TOO_SLOW = 1008
+WRITE_CHARACTERS = 1 << 20
+"""Queued messages are joined into one write until it holds this many characters (JSON text:
+about as many bytes). A message count would not do: a long order's StatusChange can be a
+hundred kilobytes, a TradeFill is half of one."""
 
 
 class FeedSocket:
@@ -75,17 +80,13 @@ class FeedSocket:
         self, websocket: WebSocket, subscription: Subscription, scope: trio.CancelScope
     ) -> None:
         """Send every queued message in order, then close as too slow if the feed cut this
-        subscriber off. A message already queued is taken without a checkpoint of its own
-        (sending one still yields to the other writers): with 100 subscribers that cost a
-        seventh of the CPU per message sent."""
+        subscriber off. What is queued goes out in one write (``MessageWriter``), up to
+        ``WRITE_CHARACTERS``: sending messages one by one took a turn of Trio's scheduler each."""
+        writer = MessageWriter(websocket)
         messages = subscription.messages
         with contextlib.suppress(trio.EndOfChannel):
             while True:
-                try:
-                    text = messages.receive_nowait()
-                except trio.WouldBlock:
-                    text = await messages.receive()
-                await websocket.send_text(text)
+                await writer.send_texts(_queued(messages, await messages.receive()))
         if subscription.dropped:
             log.warning("feed client too slow, disconnecting", client=str(websocket.client))
             await websocket.close(CLOSE_TOO_SLOW, "too slow: the feed queue overflowed")
@@ -126,3 +127,14 @@ class FeedSocket:
                 await self._desk.cancel(principal, command.id)
             case ChangeParameters():
                 await self._desk.change(principal, command.id, command.parameters)
+
+
+def _queued(messages: trio.MemoryReceiveChannel[str], first: str) -> list[str]:
+    """``first`` and the messages queued behind it, until they hold ``WRITE_CHARACTERS``."""
+    batch, characters = [first], len(first)
+    with contextlib.suppress(trio.WouldBlock, trio.EndOfChannel):
+        while characters < WRITE_CHARACTERS:
+            text = messages.receive_nowait()
+            batch.append(text)
+            characters += len(text)
+    return batch
