@@ -105,7 +105,7 @@ def new_order_single(child: ChildPlanned, now: datetime) -> fix.Message:
     Written as FIX text and parsed by quickfix in one call, since it is sent for every child:
     built with a dozen ``setField`` calls it took five times as long, and each call let go of
     the GIL and had to wait to take it back while quickfix's threads held it."""
-    return _framed(
+    return framed_message(
         f"35=D\x01{Tag.CL_ORD_ID}={child.child_id}\x01{Tag.CL_ORD_LINK_ID}={child.child_id}\x01"
         f"{Tag.EX_DESTINATION}={child.exchange}\x01{Tag.SECURITY_ID}={child.symbol_id_coinapi}\x01"
         f"{Tag.SECURITY_ID_SOURCE}={COINAPI_SYMBOL_SOURCE}\x01"
@@ -116,9 +116,10 @@ def new_order_single(child: ChildPlanned, now: datetime) -> fix.Message:
     )
 
 
-def _framed(body: str) -> fix.Message:
+def framed_message(body: str) -> fix.Message:
     """quickfix's message for ``body`` (MsgType and the fields after it, each ended by SOH),
-    framed as FIX 4.4. The session sets the rest of the header and the trailer as it sends."""
+    framed as FIX 4.4, in one call. The session sets the rest of the header and the trailer as
+    it sends."""
     text = f"8={BEGIN_STRING}\x019={len(body.encode())}\x01{body}"
     return fix.Message(f"{text}10={sum(text.encode()) % 256:03d}\x01", False)
 

@@ -1,10 +1,12 @@
 """CoinAPI's EMS FIX 4.4 dialect, seen from the EMS: requests in, reports out.
 
 ``parse_*`` turn a borrowed quickfix ``Message`` into a frozen request value inside the callback
-(no quickfix object outlives it); ``encode`` builds the quickfix ``Message`` of an outbound value
-with ``setField`` (1.16 message classes take no field arguments). Every field set is one the
-dialect's data dictionary allows in that message, so a validating client accepts it. Decimals
-are written plainly (no exponent, no float noise); times as FIX UTCTimestamps in milliseconds.
+(no quickfix object outlives it). ``encode`` writes an outbound value as FIX text, and quickfix
+parses it in one call: a ``setField`` per field gave up the GIL and took it back each time, so
+the thread sending reports waited on the threads reading requests once per field. Every field is
+one the dialect's data dictionary allows in that message, so a validating client accepts it.
+Decimals are written plainly (no exponent, no float noise); times as FIX UTCTimestamps in
+milliseconds.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from decimal import Decimal
 
 import quickfix as fix
 
-from sor_daemon.fix.dialect import parse_timestamp
+from sor_daemon.fix.dialect import framed_message, parse_timestamp
 from sor_daemon.sim.orders import (
     CancelReject,
     CancelRequest,
@@ -109,75 +111,78 @@ def format_timestamp(moment: datetime) -> str:
 
 
 def _execution_report(report: ExecutionReport, *, lean: bool) -> fix.Message:
-    message = _message("8")
-    message.setField(37, report.client_order_id)
-    message.setField(11, report.request_id)
-    _set(message, 41, report.orig_client_order_id)
-    _set(message, 198, report.exchange_order_id)
-    message.setField(17, report.exec_id)
-    message.setField(150, report.exec_type.value)
-    message.setField(39, report.status.value)
-    _set(message, 103, report.reject_reason.value if report.reject_reason else None)
+    fields = _Fields("8")
+    fields.add(37, report.client_order_id)
+    fields.add(11, report.request_id)
+    fields.add(41, report.orig_client_order_id)
+    fields.add(198, report.exchange_order_id)
+    fields.add(17, report.exec_id)
+    fields.add(150, report.exec_type.value)
+    fields.add(39, report.status.value)
+    fields.add(103, report.reject_reason.value if report.reject_reason else None)
     if report.security_id is not None:
-        message.setField(48, report.security_id)
-        _set(message, 22, report.security_id_source)
-    _set(message, 55, report.symbol)
-    _set(message, 207, report.exchange)
-    message.setField(54, report.side)
-    _set(message, 38, _number(report.quantity))
-    message.setField(40, _LIMIT)
-    _set(message, 44, _number(report.price))
-    _set(message, 59, report.time_in_force)
-    _set(message, 126, format_timestamp(report.expire_time) if report.expire_time else None)
-    message.setField(14, plain(report.cum_qty))
-    message.setField(151, plain(report.leaves_qty))
+        fields.add(48, report.security_id)
+        fields.add(22, report.security_id_source)
+    fields.add(55, report.symbol)
+    fields.add(207, report.exchange)
+    fields.add(54, report.side)
+    fields.add(38, _number(report.quantity))
+    fields.add(40, _LIMIT)
+    fields.add(44, _number(report.price))
+    fields.add(59, report.time_in_force)
+    fields.add(126, format_timestamp(report.expire_time) if report.expire_time else None)
+    fields.add(14, plain(report.cum_qty))
+    fields.add(151, plain(report.leaves_qty))
     if not lean:
-        message.setField(6, plain(report.avg_px))
-        _set(message, 32, _number(report.last_qty))
-        _set(message, 31, _number(report.last_px))
-    message.setField(60, format_timestamp(report.transact_time))
-    _set(message, 58, report.text)
-    _set(message, 790, report.status_request_id)
-    return message
+        fields.add(6, plain(report.avg_px))
+        fields.add(32, _number(report.last_qty))
+        fields.add(31, _number(report.last_px))
+    fields.add(60, format_timestamp(report.transact_time))
+    fields.add(58, report.text)
+    fields.add(790, report.status_request_id)
+    return fields.message()
 
 
 def _cancel_reject(reject: CancelReject) -> fix.Message:
-    message = _message("9")
-    message.setField(37, reject.order_id)
-    message.setField(11, reject.request_id)
-    message.setField(41, reject.orig_client_order_id)
-    message.setField(39, reject.status.value)
-    message.setField(434, _CANCEL_REQUEST)
-    message.setField(102, _TOO_LATE_TO_CANCEL if reject.too_late else _UNKNOWN_ORDER)
-    message.setField(58, reject.text)
-    message.setField(60, format_timestamp(reject.transact_time))
-    return message
+    fields = _Fields("9")
+    fields.add(37, reject.order_id)
+    fields.add(11, reject.request_id)
+    fields.add(41, reject.orig_client_order_id)
+    fields.add(39, reject.status.value)
+    fields.add(434, _CANCEL_REQUEST)
+    fields.add(102, _TOO_LATE_TO_CANCEL if reject.too_late else _UNKNOWN_ORDER)
+    fields.add(58, reject.text)
+    fields.add(60, format_timestamp(reject.transact_time))
+    return fields.message()
 
 
 def _mass_cancel_report(report: MassCancelReport) -> fix.Message:
-    message = _message("r")
-    message.setField(11, report.request_id)
-    message.setField(37, report.request_id)
-    message.setField(530, report.request_type)
-    message.setField(531, report.request_type if report.accepted else _MASS_CANCEL_REJECTED)
+    fields = _Fields("r")
+    fields.add(11, report.request_id)
+    fields.add(37, report.request_id)
+    fields.add(530, report.request_type)
+    fields.add(531, report.request_type if report.accepted else _MASS_CANCEL_REJECTED)
     if not report.accepted:
-        message.setField(532, _MASS_CANCEL_OTHER_REASON)
-    message.setField(533, str(report.affected))
-    _set(message, 207, report.exchange)
-    message.setField(60, format_timestamp(report.transact_time))
-    _set(message, 58, report.text)
-    return message
+        fields.add(532, _MASS_CANCEL_OTHER_REASON)
+    fields.add(533, str(report.affected))
+    fields.add(207, report.exchange)
+    fields.add(60, format_timestamp(report.transact_time))
+    fields.add(58, report.text)
+    return fields.message()
 
 
-def _message(msg_type: str) -> fix.Message:
-    message = fix.Message()
-    message.getHeader().setField(35, msg_type)
-    return message
+class _Fields:
+    """A message's fields written as FIX text, in the order added; a None value is left out."""
 
+    def __init__(self, msg_type: str) -> None:
+        self._text = [f"35={msg_type}\x01"]
 
-def _set(message: fix.Message, tag: int, value: str | None) -> None:
-    if value is not None:
-        message.setField(tag, value)
+    def add(self, tag: int, value: str | None) -> None:
+        if value is not None:
+            self._text.append(f"{tag}={value}\x01")
+
+    def message(self) -> fix.Message:
+        return framed_message("".join(self._text))
 
 
 def _number(number: Decimal | None) -> str | None:
