@@ -5,10 +5,11 @@ reader hands every message it reads to Python, and for that it needs the GIL: CP
 thread wait up to the *switch interval* for a busy holder to let go, 5 ms by default. At 5 ms a
 reader could take at most a few hundred messages a second off its socket while the Trio thread
 was busy, against the 2,000 reports a second of 1,000 orders slicing every second. The socket
-filled; the simulator, which answers from its own reader thread, blocked sending into it and
+filled; the simulator, which then answered from its reader thread, blocked sending into it and
 stopped reading in turn, and the session's heartbeats timed out. The 600-slice schedule
 benchmark lost its EMS session seven minutes in, in both runs at 5 ms (its simulator, stopped
-later, hung in ``send``), and not in the one at 0.5 ms.
+later, hung in ``send``), and not in the one at 0.5 ms. (The simulator now sends from a thread of
+its own, ``sim.outbox``; a reader that falls behind still makes every report late.)
 The collector's policy is in ``gc_policy``.
 """
 
