@@ -6,7 +6,7 @@ the thread that read it. So a client slow to read its reports stopped the simula
 requests too, and a client that writes orders from one thread and reads reports on another
 (as the daemon does) then blocked writing into a socket nobody read. With both directions full,
 loopback TCP even dropped segments and backed off for seconds: at 2,000 fills a second the
-daemon's session timed out 40 to 95 s in, and every logon after that hung the same way.
+daemon's session timed out 35 to 95 s in, and every logon after that hung the same way.
 
 Now the reader (and the market ticker) only work out the answers and queue them. One thread
 sends them, in the order they were queued, and it alone waits on a slow client.
