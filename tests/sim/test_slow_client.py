@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import socket
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import trio
 
+from sor_daemon.fix.dialect import framed_message
 from sor_daemon.sim.fixcodec import format_timestamp
 from sor_daemon.sim.service import SimulatorHandle
 
@@ -21,16 +23,18 @@ ORDERS = 1000
 WAIT = 30
 
 
-def framed(handle: SimulatorHandle, seq_num: int, msg_type: str, body: list[tuple[int, str]]):
-    """One FIX 4.4 message from the client's side, as bytes on the wire."""
+def framed(
+    handle: SimulatorHandle, seq_num: int, msg_type: str, body: list[tuple[int, str]]
+) -> bytes:
+    """One FIX 4.4 message from the client's side, as bytes on the wire (quickfix writes the
+    BodyLength and CheckSum)."""
     header = [(35, msg_type), (49, handle.target_comp_id), (56, handle.sender_comp_id)]
     header += [(34, str(seq_num)), (52, format_timestamp(datetime.now(UTC)))]
     fields = "".join(f"{tag}={value}\x01" for tag, value in header + body)
-    text = f"8=FIX.4.4\x019={len(fields.encode())}\x01{fields}"
-    return f"{text}10={sum(text.encode()) % 256:03d}\x01".encode()
+    return framed_message(fields).toString().encode()
 
 
-def resting_order(order_id: str, price: object) -> list[tuple[int, str]]:
+def resting_order(order_id: str, price: Decimal) -> list[tuple[int, str]]:
     """A GTC buy far below the market: it rests, and is answered with one report."""
     return [
         (11, order_id),
