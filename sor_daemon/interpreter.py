@@ -9,7 +9,7 @@ filled; the simulator, which then answered from its reader thread, blocked sendi
 stopped reading in turn, and the session's heartbeats timed out. The 600-slice schedule
 benchmark lost its EMS session seven minutes in, in both runs at 5 ms (its simulator, stopped
 later, hung in ``send``), and not in the one at 0.5 ms. (The simulator now sends from a thread of
-its own, ``sim.outbox``; a reader that falls behind still makes every report late.)
+its own, ``fix.outbox``; a reader that falls behind still makes every report late.)
 The collector's policy is in ``gc_policy``.
 """
 

@@ -137,7 +137,8 @@ async def run_daemon(
                 settings=trading,
                 risk=RiskGate(config.risk.limits(), clock),
             )
-            reporter = ParentReporter(config.order_entry.peers())
+            outboxes = config.order_entry.outboxes()
+            reporter = ParentReporter(config.order_entry.peers(), outboxes.send)
             services.observers.append(reporter)
             engine = Engine(
                 services, instruments, metered.news, HaltFile(config.data_dir / "halt.json")
@@ -166,7 +167,7 @@ async def run_daemon(
                     )
                     if config.order_entry.port:
                         order_entry = OrderEntry(
-                            config.order_entry, config.data_dir, engine, reporter
+                            config.order_entry, config.data_dir, engine, reporter, outboxes
                         )
                         await edge.start(
                             functools.partial(order_entry.run, shutdown_trigger=shutdown)

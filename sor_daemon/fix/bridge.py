@@ -175,10 +175,14 @@ def read_with_dictionary(dictionary: Path) -> Callable[[str], fix.Message]:
 
 @asynccontextmanager
 async def running_initiator(
-    name: str, make: Callable[[], fix.Initiator | fix.Acceptor]
+    name: str,
+    make: Callable[[], fix.Initiator | fix.Acceptor],
+    *,
+    stopped: Callable[[], object] = lambda: None,
 ) -> AsyncIterator[None]:
     """Start the initiator (or acceptor) ``make`` builds, and on leaving (cancelled or not) stop
-    and free it.
+    it, call ``stopped`` (off the Trio thread: its sessions still exist, none connected), and
+    free it.
 
     ``start`` and ``stop`` block (``stop`` logs out, then waits up to about ten seconds), so both
     run off the Trio thread; the stop is shielded, and the caller keeps reading its channel
@@ -194,6 +198,7 @@ async def running_initiator(
     finally:
         with trio.CancelScope(shield=True):
             await trio.to_thread.run_sync(initiator.stop)
+            await trio.to_thread.run_sync(stopped)
         del initiator
         log.info("FIX session stopped", session=name)
 

@@ -10,6 +10,11 @@ served from the store. Its callbacks hand each request to Trio as a value (``Tri
 ``parent_dialect.read_request``); this module carries the requests out on the engine, one at a
 time in arrival order, and answers refusals (35=8 Rejected, 35=9, 35=j). What happens to an
 accepted order afterwards is reported by ``ParentReporter``, an engine observer.
+
+Every message to a client leaves through its session's outbox (``SessionOutboxes``), on a
+thread of its own: the threaded acceptor writes on the thread that sends and blocks while the
+client's receive buffer is full, so a client that stopped reading would otherwise stop the Trio
+thread, and with it every other client, the API and the algorithms.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.engine.engine import USER_CANCEL_REASON, Engine
 from sor_daemon.fix.bridge import TrioBridge, read_with_dictionary, running_initiator
 from sor_daemon.fix.dictionary import write_order_entry_dictionary
+from sor_daemon.fix.outbox import SessionOutboxes
 from sor_daemon.fix.parent_dialect import (
     CXL_OTHER,
     CXL_TOO_LATE,
@@ -89,6 +95,12 @@ class OrderEntrySettings:
         """Each session's ``Peer``, by the client's CompID."""
         return {s.target_comp_id: Peer(s.sender_comp_id, s.target_comp_id) for s in self.sessions}
 
+    def outboxes(self) -> SessionOutboxes:
+        """An outbox for each session, closed until the acceptor runs."""
+        return SessionOutboxes(
+            (peer.session_id for peer in self.peers().values()), name="fix-order-entry"
+        )
+
     def client_sessions(self) -> dict[str, ClientSession]:
         """Each client's session as health and metrics read it, by the client's CompID."""
         return {
@@ -128,11 +140,13 @@ class OrderEntry:
         data_dir: Path,
         engine: Engine,
         reporter: ParentReporter,
+        outboxes: SessionOutboxes,
     ) -> None:
         self.settings = settings
         self._data_dir = data_dir / "fix" / "order_entry"
         self._engine = engine
         self._reporter = reporter
+        self._outboxes = outboxes
 
     async def run(
         self,
@@ -141,7 +155,7 @@ class OrderEntry:
         task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
         """Accept sessions and serve requests until ``shutdown_trigger`` returns (or until
-        cancelled); then log the clients out and stop the acceptor."""
+        cancelled); then log the clients out, stop the acceptor and close the outboxes."""
         raw_send, raw_receive = trio.open_memory_channel[object](float("inf"))
         dictionary = write_order_entry_dictionary(self._data_dir)
         bridge = TrioBridge(
@@ -178,7 +192,9 @@ class OrderEntry:
             lambda: acceptor(
                 bridge, fix.FileStoreFactory(settings), settings, fix.FileLogFactory(settings)
             ),
+            stopped=self._outboxes.close,
         ):
+            self._outboxes.open()
             log.info(
                 "FIX order entry listening",
                 port=self.settings.port,
@@ -210,7 +226,7 @@ class OrderEntry:
             case AmendParent():
                 await self._on_amend(request)
             case Unsupported():
-                _answer(request.peer, business_reject(request))
+                self._answer(request.peer, business_reject(request))
 
     async def _on_new(self, request: NewParent) -> None:
         try:
@@ -235,7 +251,7 @@ class OrderEntry:
             at=datetime.now(UTC),
             text=text,
         )
-        _answer(peer, execution_report(report))
+        self._answer(peer, execution_report(report))
 
     async def _on_cancel(self, request: CancelParent) -> None:
         order = self._find(request.peer, request.orig_cl_ord_id, request.order_id)
@@ -301,8 +317,12 @@ class OrderEntry:
                 return order
         return None
 
+    def _answer(self, peer: Peer, message: fix.Message) -> None:
+        if not self._outboxes.send(message, peer.session_id):
+            log.warning("FIX order entry answer not sent", client=peer.theirs)
+
     def _unknown(self, request: CancelParent | AmendParent, *, replace: bool) -> None:
-        _answer(
+        self._answer(
             request.peer,
             cancel_reject(
                 order_id=request.order_id,
@@ -318,7 +338,7 @@ class OrderEntry:
     def _cancel_reject(
         self, request: CancelParent | AmendParent, order: SmartOrder, reason: str, text: str
     ) -> None:
-        _answer(
+        self._answer(
             request.peer,
             cancel_reject(
                 order_id=order.id,
@@ -355,8 +375,3 @@ def _changes(request: AmendParent, order: SmartOrder) -> ParameterChanges:
     if request.expire_time is not None:
         parameters["duration"] = duration_text(order.schedule.anchor, request.expire_time)
     return parse_update_body({"id": order.id, "parameters": parameters}).parameters
-
-
-def _answer(peer: Peer, message: fix.Message) -> None:
-    if not peer.send(message):
-        log.warning("FIX order entry answer not sent", client=peer.theirs)

@@ -15,7 +15,7 @@ The builders take plain values; ``parent_reports`` decides what to report.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -93,35 +93,22 @@ CXL_OTHER = "99"
 BUSINESS_REJECT_UNSUPPORTED_TYPE = "3"
 
 
-def send_to_target(message: fix.Message, session_id: fix.SessionID) -> bool:
-    """quickfix's ``sendToTarget``: True when it took the message (stored, and sent if the
-    session is logged on), False when there is no such session."""
-    try:
-        return bool(fix.Session.sendToTarget(message, session_id))
-    except fix.SessionNotFound:
-        return False
-
-
 @attrs.frozen
 class Peer:
-    """One order-entry session: our CompID and the client's, read from the message header.
-
-    ``transport`` sends on a session (``send_to_target``; tests give one that records)."""
+    """One order-entry session: our CompID and the client's, read from the message header."""
 
     ours: str
     theirs: str
-    transport: Callable[[fix.Message, fix.SessionID], bool] = attrs.field(
-        default=send_to_target, eq=False, repr=False, kw_only=True
-    )
 
     @property
     def origin(self) -> str:
         """The origin of the smart orders this client enters (``fix:<its CompID>``)."""
         return f"fix:{self.theirs}"
 
-    def send(self, message: fix.Message) -> bool:
-        """Send on this session; True when it was taken (see ``transport``)."""
-        return self.transport(message, fix.SessionID("FIX.4.4", self.ours, self.theirs))
+    @property
+    def session_id(self) -> fix.SessionID:
+        """The quickfix session this client is on."""
+        return fix.SessionID("FIX.4.4", self.ours, self.theirs)
 
 
 @attrs.frozen

@@ -13,16 +13,19 @@ still known by its latest ClOrdID. A Canceled or Replaced that answers such a re
 that ClOrdID and, as OrigClOrdID, the one before it in the chain.
 
 Reports are sent whether the client is logged on or not: quickfix stores them (the session's
-FileStore) and resends them when the client's ResendRequest after its next logon asks.
+FileStore) and resends them when the client's ResendRequest after its next logon asks. They
+leave through the session's outbox (``fix.outbox.SessionOutboxes``), never from the Trio
+thread: a client that stops reading holds up only its own session.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
 import attrs
+import quickfix as fix
 import structlog
 
 from sor_daemon.domain.events import Event, ParametersChanged, StatusChanged
@@ -45,10 +48,13 @@ ORIGIN_PREFIX = "fix:"
 
 class ParentReporter:
     """Reports FIX-entered orders to their sessions, each under its current ClOrdID (the
-    order's ``client_ref``)."""
+    order's ``client_ref``), with ``send`` (``SessionOutboxes.send``: True when taken)."""
 
-    def __init__(self, peers: Mapping[str, Peer]) -> None:
+    def __init__(
+        self, peers: Mapping[str, Peer], send: Callable[[fix.Message, fix.SessionID], bool]
+    ) -> None:
         self._peers = peers
+        self._send_message = send
 
     def peer_of(self, order: SmartOrder) -> Peer | None:
         """The session an order was entered on, or None for orders from elsewhere."""
@@ -114,9 +120,9 @@ class ParentReporter:
         peer = self.peer_of(order)
         if peer is None:
             return
-        if not peer.send(execution_report(report)):
+        if not self._send_message(execution_report(report), peer.session_id):
             log.warning(
-                "parent report not stored or sent",
+                "parent report not sent: FIX order entry is not running",
                 smart_order_id=order.id,
                 session=peer.theirs,
                 exec_type=report.exec_type,

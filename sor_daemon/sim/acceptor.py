@@ -3,7 +3,7 @@
 ``EmsApplication`` turns each request into a frozen value inside the callback, asks the
 ``SimulatedExchange`` for the answer and queues it on its ``Outbox``, whose thread sends it with
 ``Session.sendToTarget``: the thread reading requests never waits on a client slow to read its
-reports (``sor_daemon.sim.outbox`` tells why). One dispatch lock makes "compute the reports,
+reports (``sor_daemon.fix.outbox`` tells why). One dispatch lock makes "compute the reports,
 queue them" atomic, so the reports of one order leave in the order they happened even though
 requests (quickfix's connection thread) and market steps (the ticker's thread) race. The lock
 is never taken inside a callback quickfix makes while holding its own session lock (``toApp``,
@@ -39,6 +39,7 @@ import quickfix as fix
 import structlog
 
 from sor_daemon.fix.dictionary import write_ems_dictionary
+from sor_daemon.fix.outbox import Outbox
 from sor_daemon.fix.settings import tls_acceptor_settings
 from sor_daemon.sim.exchange import SimulatedExchange
 from sor_daemon.sim.faults import Faults
@@ -55,7 +56,6 @@ from sor_daemon.sim.fixcodec import (
     parse_status,
 )
 from sor_daemon.sim.orders import ExecType, ExecutionReport, Outbound
-from sor_daemon.sim.outbox import Outbox
 from sor_daemon.sim.settings import SimulatorSettings
 
 BEGIN_STRING = "FIX.4.4"
@@ -110,7 +110,7 @@ class EmsApplication(fix.Application):
     def close(self) -> None:
         """Stop sending, dropping the answers still queued (call it once the acceptor stopped:
         a send waiting on the client holds this up until quickfix closes its socket)."""
-        self._outbox.close()
+        self._outbox.close(send_queued=False)
 
     def tick(self) -> None:
         """Step the market to now and send what resting orders did (the ticker calls this)."""

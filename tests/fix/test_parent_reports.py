@@ -51,11 +51,7 @@ def wire() -> Wire:
 
 @pytest.fixture
 def reporter(wire: Wire) -> ParentReporter:
-    peers = {
-        "DESK1": Peer("SOR", "DESK1", transport=wire),
-        "DESK2": Peer("SOR", "DESK2", transport=wire),
-    }
-    return ParentReporter(peers)
+    return ParentReporter({"DESK1": Peer("SOR", "DESK1"), "DESK2": Peer("SOR", "DESK2")}, wire)
 
 
 def accepted(origin: str = "fix:DESK1", amount: str = "2") -> SmartOrder:
@@ -196,6 +192,6 @@ def test_each_order_is_reported_on_its_own_session(reporter: ParentReporter, wir
 
 def test_a_report_quickfix_does_not_take_is_logged_not_raised() -> None:
     wire = Wire(takes=False)
-    reporter = ParentReporter({"DESK1": Peer("SOR", "DESK1", transport=wire)})
+    reporter = ParentReporter({"DESK1": Peer("SOR", "DESK1")}, wire)
     reporter.report_new(accepted(), START)
     assert len(wire.sent) == 1

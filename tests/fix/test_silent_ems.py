@@ -1,0 +1,124 @@
+"""An EMS that logs on and then stops reading must not hold up the daemon's Trio thread.
+
+The gateway sends from the Trio thread. That is sound only because quickfix's
+``SocketInitiator`` queues what the socket cannot take yet and writes it from its own thread
+(a ``ThreadedSocketInitiator`` would block the caller in ``send`` instead). The peer here is a
+plain socket with a small receive buffer: it answers the logon, then neither reads nor writes.
+The gateway is handed more than the kernel can hold in both socket buffers, and every send must
+come back at once while the peer is still silent; then quickfix must notice that the peer no
+longer answers, and the gateway must report the session down.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import attrs
+import trio
+
+from sor_daemon.domain.events import ChildPlanned
+from sor_daemon.domain.values import Side
+from sor_daemon.engine.ports import GatewayEvent, SessionDown
+from sor_daemon.fix.dialect import new_order_single
+from sor_daemon.fix.ems import EmsGateway, EmsSettings
+from tests.support.raw_fix import wire_message
+
+SETTINGS = EmsSettings(heartbeat_seconds=3)
+"""quickfix gives up on a silent peer after 2.4 heartbeats: long enough for the whole flood to
+be handed over first, even on a slow machine."""
+GIVE_UP_SECONDS = 60
+"""How long the silent peer stays silent before it closes the connection by itself (which is
+how a send blocked on it would end, and the test fail)."""
+WAIT_SECONDS = 30
+
+
+class SilentEms:
+    """A FIX peer on loopback that answers one logon, then neither reads nor writes until it is
+    released (or gives up after ``GIVE_UP_SECONDS``)."""
+
+    def __init__(self) -> None:
+        self._server = socket.socket()
+        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self._server.bind(("127.0.0.1", 0))
+        self._server.listen(1)
+        self.port: int = self._server.getsockname()[1]
+        self._released = threading.Event()
+        self.gave_up = False
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        connection, _ = self._server.accept()
+        with connection:
+            received = b""
+            while not (trailer := received.find(b"\x0110=")) >= 0 or not received.endswith(b"\x01"):
+                received += connection.recv(4096)
+            assert b"\x0135=A\x01" in received[:trailer]
+            logon = [(98, "0"), (108, str(SETTINGS.heartbeat_seconds)), (141, "Y")]
+            ems, us = SETTINGS.target_comp_id, SETTINGS.sender_comp_id
+            connection.sendall(wire_message(ems, us, 1, "A", logon))
+            self.gave_up = not self._released.wait(GIVE_UP_SECONDS)
+
+    def release(self) -> None:
+        """Close the connection and stop listening."""
+        self._released.set()
+        self._thread.join()
+        self._server.close()
+
+
+def most_the_kernel_holds() -> int:
+    """The largest send buffer TCP grows a socket to, in bytes."""
+    return int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
+
+
+async def test_a_silent_ems_gets_every_send_back_at_once_and_is_noticed(tmp_path: Path) -> None:
+    ems = SilentEms()
+    gateway = EmsGateway(attrs.evolve(SETTINGS, port=ems.port), tmp_path)
+    events: list[GatewayEvent] = []
+    down = trio.Event()
+
+    def hear(event: GatewayEvent) -> None:
+        events.append(event)
+        if isinstance(event, SessionDown):
+            down.set()
+
+    gateway.news.listen(hear)
+    child = ChildPlanned(
+        "o-1",
+        "o-1-1",
+        0,
+        "DERIBIT",
+        "DERIBIT_PERP_BTC_USD",
+        "BTC-PERPETUAL",
+        Side.BUY,
+        Decimal("1"),
+        Decimal("10000"),
+        datetime.now(UTC),
+    )
+    size = len(new_order_single(child, datetime.now(UTC)).toString())
+    flood = 2 * most_the_kernel_holds() // size
+    try:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(gateway.run)
+            with trio.fail_after(WAIT_SECONDS):
+                while not gateway.is_up:
+                    await trio.sleep(0.01)
+            taken = [
+                gateway.send_new(attrs.evolve(child, child_id=f"o-1-{number}"))
+                for number in range(1, flood + 1)
+            ]
+            assert not ems.gave_up, "a send waited for the silent EMS"
+            assert all(taken), f"{taken.count(False)} of {flood} sends refused"
+            assert not down.is_set()
+            with trio.fail_after(WAIT_SECONDS):
+                await down.wait()
+            assert not gateway.is_up
+            assert not gateway.send_new(attrs.evolve(child, child_id="o-1-after"))
+            nursery.cancel_scope.cancel()
+    finally:
+        ems.release()
+    assert not ems.gave_up

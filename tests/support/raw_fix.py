@@ -1,0 +1,41 @@
+"""FIX 4.4 as bytes on a plain socket, for peers quickfix would never be: one that writes and
+never reads, one that answers a logon and then goes silent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import trio
+
+from sor_daemon.fix.dialect import framed_message
+from sor_daemon.sim.fixcodec import format_timestamp
+from tests.sim.fix_client import Fields, parse
+
+
+def wire_message(
+    sender: str, target: str, seq_num: int, msg_type: str, body: Sequence[tuple[int, str]]
+) -> bytes:
+    """One message from ``sender`` to ``target`` as it goes on the wire (quickfix writes the
+    BodyLength and CheckSum)."""
+    header = [(35, msg_type), (49, sender), (56, target)]
+    header += [(34, str(seq_num)), (52, format_timestamp(datetime.now(UTC)))]
+    fields = "".join(f"{tag}={value}\x01" for tag, value in [*header, *body])
+    return framed_message(fields).toString().encode()
+
+
+async def read_messages(stream: trio.SocketStream, count: int) -> list[Fields]:
+    """The next ``count`` messages on ``stream``."""
+    messages: list[Fields] = []
+    buffered = b""
+    while len(messages) < count:
+        received = await stream.receive_some(65536)
+        assert received, "the peer closed the connection"
+        buffered += received
+        while (trailer := buffered.find(b"\x0110=")) >= 0:
+            end = buffered.find(b"\x01", trailer + 1)
+            if end < 0:
+                break
+            messages.append(parse(buffered[: end + 1].decode()))
+            buffered = buffered[end + 1 :]
+    return messages
