@@ -1,12 +1,15 @@
-"""An EMS that logs on and then stops reading must not hold up the daemon's Trio thread.
+"""The EMS gateway against a FIX peer written by hand, to do what a quickfix acceptor never
+does: stop reading, or ask for a resend at a moment the test chooses.
 
-The gateway sends from the Trio thread. That is sound only because quickfix's
-``SocketInitiator`` queues what the socket cannot take yet and writes it from its own thread
-(a ``ThreadedSocketInitiator`` would block the caller in ``send`` instead). The peer here is a
-plain socket with a small receive buffer: it answers the logon, then neither reads nor writes.
-The gateway is handed more than the kernel can hold in both socket buffers, and every send must
-come back at once while the peer is still silent; then quickfix must notice that the peer no
-longer answers, and the gateway must report the session down.
+- **A silent EMS.** The gateway sends from the Trio thread. That is sound only because
+  quickfix's ``SocketInitiator`` queues what the socket cannot take yet and writes it from its
+  own thread (a ``ThreadedSocketInitiator`` would block the caller in ``send`` instead). The
+  peer answers the logon, then neither reads nor writes, with a small receive buffer. The
+  gateway is handed more than the kernel can hold in both socket buffers, and every send must
+  come back at once while the peer is still silent; then quickfix must notice that the peer no
+  longer answers, and the gateway must report the session down.
+- **A ResendRequest.** A child order must never be sent twice: asked to resend, the gateway
+  answers a gap fill for its NewOrderSingles and resends the rest flagged PossDupFlag.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from sor_daemon.domain.values import Side
 from sor_daemon.engine.ports import GatewayEvent, SessionDown
 from sor_daemon.fix.dialect import new_order_single
 from sor_daemon.fix.ems import EmsGateway, EmsSettings
-from tests.support.raw_fix import wire_message
+from tests.support.raw_fix import read_messages, wire_message
 
 SETTINGS = EmsSettings(heartbeat_seconds=3)
 """quickfix gives up on a silent peer after 2.4 heartbeats: long enough for the whole flood to
@@ -70,6 +73,20 @@ class SilentEms:
         self._server.close()
 
 
+CHILD = ChildPlanned(
+    "o-1",
+    "o-1-1",
+    0,
+    "DERIBIT",
+    "DERIBIT_PERP_BTC_USD",
+    "BTC-PERPETUAL",
+    Side.BUY,
+    Decimal("1"),
+    Decimal("10000"),
+    datetime(2026, 11, 26, tzinfo=UTC),
+)
+
+
 def most_the_kernel_holds() -> int:
     """The largest send buffer TCP grows a socket to, in bytes."""
     return int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
@@ -87,19 +104,7 @@ async def test_a_silent_ems_gets_every_send_back_at_once_and_is_noticed(tmp_path
             down.set()
 
     gateway.news.listen(hear)
-    child = ChildPlanned(
-        "o-1",
-        "o-1-1",
-        0,
-        "DERIBIT",
-        "DERIBIT_PERP_BTC_USD",
-        "BTC-PERPETUAL",
-        Side.BUY,
-        Decimal("1"),
-        Decimal("10000"),
-        datetime.now(UTC),
-    )
-    size = len(new_order_single(child, datetime.now(UTC)).toString())
+    size = len(new_order_single(CHILD, datetime.now(UTC)).toString())
     flood = 2 * most_the_kernel_holds() // size
     try:
         async with trio.open_nursery() as nursery:
@@ -108,7 +113,7 @@ async def test_a_silent_ems_gets_every_send_back_at_once_and_is_noticed(tmp_path
                 while not gateway.is_up:
                     await trio.sleep(0.01)
             taken = [
-                gateway.send_new(attrs.evolve(child, child_id=f"o-1-{number}"))
+                gateway.send_new(attrs.evolve(CHILD, child_id=f"o-1-{number}"))
                 for number in range(1, flood + 1)
             ]
             assert not ems.gave_up, "a send waited for the silent EMS"
@@ -117,8 +122,38 @@ async def test_a_silent_ems_gets_every_send_back_at_once_and_is_noticed(tmp_path
             with trio.fail_after(WAIT_SECONDS):
                 await down.wait()
             assert not gateway.is_up
-            assert not gateway.send_new(attrs.evolve(child, child_id="o-1-after"))
+            assert not gateway.send_new(attrs.evolve(CHILD, child_id="o-1-after"))
             nursery.cancel_scope.cancel()
     finally:
         ems.release()
     assert not ems.gave_up
+
+
+async def test_a_resend_request_gets_a_gap_fill_for_child_orders_and_the_rest_resent(
+    tmp_path: Path,
+) -> None:
+    settings = attrs.evolve(SETTINGS, heartbeat_seconds=30, reset_on_logon=False)
+    ems, us = settings.target_comp_id, settings.sender_comp_id
+    [listener] = await trio.open_tcp_listeners(0, host="127.0.0.1")
+    gateway = EmsGateway(attrs.evolve(settings, port=listener.socket.getsockname()[1]), tmp_path)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(gateway.run)
+        with trio.fail_after(WAIT_SECONDS):
+            stream = await listener.accept()
+            [logon] = await read_messages(stream, 1)
+            assert logon[35] == "A"
+            await stream.send_all(wire_message(ems, us, 1, "A", [(98, "0"), (108, "30")]))
+            while not gateway.is_up:
+                await trio.sleep(0.01)
+            assert gateway.send_new(CHILD)
+            assert gateway.mass_cancel("DERIBIT")
+            sent = await read_messages(stream, 2)
+            await stream.send_all(wire_message(ems, us, 2, "2", [(7, "2"), (16, "0")]))
+            resent = await read_messages(stream, 2)
+        await stream.aclose()
+        nursery.cancel_scope.cancel()
+    assert [(m[35], m[34], m.get(43)) for m in sent] == [("D", "2", None), ("q", "3", None)]
+    gap_fill, mass_cancel = resent
+    assert (gap_fill[35], gap_fill[34], gap_fill[36], gap_fill[123]) == ("4", "2", "3", "Y")
+    assert (mass_cancel[35], mass_cancel[34], mass_cancel[43]) == ("q", "3", "Y")
+    assert mass_cancel[11] == sent[1][11]
