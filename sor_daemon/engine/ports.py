@@ -33,9 +33,6 @@ class SessionDown:
 
 GatewayEvent = SessionUp | SessionDown | ChildReport
 
-NOT_SENT = "not sent: the EMS session is down"
-"""The text of the CANCELED report for a child order that never left."""
-
 
 class GatewayNews(Protocol):
     """Where the EMS session's events come from (a ``Relay``): handed to one listener, on the

@@ -33,7 +33,7 @@ from sor_daemon.domain.values import ChildReport, ChildStatus, Fill, OrderStatus
 from sor_daemon.engine.clock import Clock
 from sor_daemon.engine.feed import Feed
 from sor_daemon.engine.inbox import Inbox
-from sor_daemon.engine.ports import NOT_SENT, MarketView, OrderGateway, SessionDown, SessionUp
+from sor_daemon.engine.ports import MarketView, OrderGateway, SessionDown, SessionUp
 from sor_daemon.engine.presenting import feed_fills, status_change, trade_fill, trade_request
 from sor_daemon.engine.risk_gate import RiskGate
 from sor_daemon.engine.settings import TradingSettings
@@ -340,7 +340,7 @@ class OrderRunner:
                         event.child_id,
                         ChildStatus.CANCELED,
                         cum_qty=self.order.children[event.child_id].cum_qty,
-                        text=NOT_SENT,
+                        text="not sent: the EMS session is down",
                     )
                 )
 

@@ -18,7 +18,6 @@ and the session stalled (the fill-latency benchmark found it). Copying the text 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -59,7 +58,6 @@ class TrioBridge(fix.Application):
         read: Callable[[str], Any],
     ) -> None:
         super().__init__()
-        self._sending_new = threading.local()
         self._read = read
         self._name = name
         self._token = token
@@ -68,9 +66,8 @@ class TrioBridge(fix.Application):
         self._on_logon = on_logon
         self._on_logout = on_logout
 
-    def deliver(self, value: object) -> None:
-        """Hand ``value`` to ``deliver`` on the Trio thread soon; safe from any thread, never
-        raises."""
+    def _deliver(self, value: object) -> None:
+        """Queue ``value`` for Trio; safe from any thread, never raises."""
         self._call_soon(self._hand_on, value)
 
     def _call_soon(self, function: Callable[[Any], None], argument: object) -> None:
@@ -98,7 +95,7 @@ class TrioBridge(fix.Application):
         """The session logged on."""
         try:
             log.info("FIX session logged on", session=self._name)
-            self.deliver(self._on_logon())
+            self._deliver(self._on_logon())
         except Exception:
             log.exception("onLogon failed", session=self._name)
 
@@ -106,7 +103,7 @@ class TrioBridge(fix.Application):
         """The session logged out or lost its connection."""
         try:
             log.info("FIX session logged out", session=self._name)
-            self.deliver(self._on_logout())
+            self._deliver(self._on_logout())
         except Exception:
             log.exception("onLogout failed", session=self._name)
 
@@ -128,25 +125,9 @@ class TrioBridge(fix.Application):
         """Administrative messages need nothing from us."""
         self._trace("in", message)
 
-    def send_fresh(self, message: fix.Message, session_id: fix.SessionID) -> bool:
-        """``Session.sendToTarget`` for a message sent for the first time, which ``toApp`` then
-        need not read; True when quickfix took it (raises ``SessionNotFound``)."""
-        self._sending_new.active = True
-        try:
-            return bool(fix.Session.sendToTarget(message, session_id))
-        finally:
-            self._sending_new.active = False
-
     def toApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
-        """Refuse to resend a stale order: a PossDup NewOrderSingle becomes a gap fill.
-
-        A message handed over through ``send_fresh`` goes out unread: only quickfix resends,
-        when it answers a ResendRequest. Reading it costs three calls into quickfix, and each
-        gives up the GIL and waits to take it back from a busy Trio thread.
-        """
+        """Refuse to resend a stale order: a PossDup NewOrderSingle becomes a gap fill."""
         self._trace("out", message)
-        if getattr(self._sending_new, "active", False):
-            return
         try:
             header = message.getHeader()
             is_new_order = header.getField(TAG_MSG_TYPE) == MSG_TYPE_NEW_ORDER_SINGLE

@@ -1,25 +1,16 @@
 """The EMS order session: a quickfix SocketInitiator whose news the engine reads as values.
 
-``EmsGateway`` implements the engine's ``OrderGateway``: it queues child orders, status requests
-and mass cancels for a sending thread of its own (``fix.outbox.Outbox``), which builds each
-message and hands it to ``Session.sendToTarget``. That call writes the FileStore, the message
-log and the socket: with building the message, it was a third of the Trio thread's work when
-the daemon sent children as fast as it could. Queued in order, the messages leave in order; a
-child that quickfix does not take (the session dropped meanwhile) comes back on ``news`` as a
-CANCELED report saying it was not sent.
-
-Logons, logouts and ExecutionReports become ``SessionUp``, ``SessionDown`` and ``ChildReport``
-values published on ``news`` (a ``Relay``): the bridge translates a report on the Trio thread and
-it goes on from there at once, with no task of the gateway's own in between. Sequence numbers
-and sent messages live in a quickfix FileStore under the data directory.
+``EmsGateway`` implements the engine's ``OrderGateway``: it sends child orders and status
+requests with ``Session.sendToTarget`` (thread-safe; it writes the FileStore and the socket), and
+turns logons, logouts and ExecutionReports into ``SessionUp``, ``SessionDown`` and
+``ChildReport`` values published on ``news`` (a ``Relay``): the bridge translates a report on the
+Trio thread and it goes on from there at once, with no task of the gateway's own in between.
+Sequence numbers and sent messages live in a quickfix FileStore under the data directory.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import attrs
@@ -29,8 +20,7 @@ import trio
 
 from sor_daemon.domain.events import ChildPlanned
 from sor_daemon.domain.smart_order import ChildOrder
-from sor_daemon.domain.values import ChildReport, ChildStatus
-from sor_daemon.engine.ports import NOT_SENT, GatewayEvent, SessionDown, SessionUp
+from sor_daemon.engine.ports import GatewayEvent, SessionDown, SessionUp
 from sor_daemon.engine.relay import Relay
 from sor_daemon.fix.bridge import TrioBridge, running_initiator
 from sor_daemon.fix.dialect import (
@@ -41,12 +31,9 @@ from sor_daemon.fix.dialect import (
     order_status_request,
 )
 from sor_daemon.fix.dictionary import write_ems_dictionary
-from sor_daemon.fix.outbox import Outbox
 from sor_daemon.fix.settings import initiator_settings, tls_client_settings
 
 log = structlog.get_logger(__name__)
-
-ZERO = Decimal(0)
 
 
 @attrs.frozen
@@ -72,15 +59,6 @@ class EmsSettings:
     tls_key: Path | None = None
 
 
-@attrs.frozen
-class _Outgoing:
-    """A message for the sending thread to build and send; ``child_id`` names the child order
-    of a NewOrderSingle, reported not sent if quickfix does not take it."""
-
-    build: Callable[[], fix.Message]
-    child_id: str | None = None
-
-
 class EmsGateway:
     """The EMS session as the engine sees it: ``is_up``, ``send_new``, ``request_status``."""
 
@@ -92,8 +70,6 @@ class EmsGateway:
         )
         self._up = False
         self.news = Relay[GatewayEvent]()
-        self._outbox = Outbox[_Outgoing](self._send_now, name="ems-sender")
-        self._bridge: TrioBridge | None = None
 
     @property
     def is_up(self) -> bool:
@@ -106,41 +82,27 @@ class EmsGateway:
         return self._session_id
 
     def send_new(self, child: ChildPlanned) -> bool:
-        """Queue a child order for sending; False when the session is down. Should quickfix not
-        take it after all, a CANCELED report saying so follows on ``news``."""
-        return self._queue(
-            _Outgoing(lambda: new_order_single(child, datetime.now(UTC)), child.child_id)
-        )
+        """Send a child order; False when quickfix did not take it."""
+        return self._send(new_order_single(child, datetime.now(UTC)))
 
     def request_status(self, child: ChildOrder) -> bool:
         """Ask the EMS where a child order stands (35=H)."""
-        return self._queue(_Outgoing(lambda: order_status_request(child)))
+        return self._send(order_status_request(child))
 
     def mass_cancel(self, exchange: str) -> bool:
         """Ask the EMS to cancel every order on ``exchange`` (35=q, 530=7)."""
         now = datetime.now(UTC)
         request_id = f"halt-{exchange}-{now:%Y%m%d%H%M%S%f}"
-        return self._queue(_Outgoing(lambda: order_mass_cancel_request(request_id, exchange, now)))
+        return self._send(order_mass_cancel_request(request_id, exchange, now))
 
-    def _queue(self, outgoing: _Outgoing) -> bool:
-        return self._up and self._outbox.put(outgoing)
-
-    def _send_now(self, outgoing: _Outgoing) -> None:
-        """On the sending thread: build and send one message; tell the engine of a child order
-        quickfix did not take."""
-        assert self._bridge is not None
+    def _send(self, message: fix.Message) -> bool:
+        if not self._up:
+            return False
         try:
-            taken = self._bridge.send_fresh(outgoing.build(), self._session_id)
+            return bool(fix.Session.sendToTarget(message, self._session_id))
         except fix.SessionNotFound:
             log.error("EMS session not found", session=self._session_id.toString())
-            taken = False
-        except Exception:
-            log.exception("EMS message could not be sent", child_order_id=outgoing.child_id)
-            taken = False
-        if not taken and outgoing.child_id is not None:
-            self._bridge.deliver(
-                ChildReport(outgoing.child_id, ChildStatus.CANCELED, ZERO, text=NOT_SENT)
-            )
+            return False
 
     def _tls_settings(self) -> dict[str, object] | None:
         """quickfix's SSL settings when the session runs over TLS (checked by the config)."""
@@ -155,7 +117,7 @@ class EmsGateway:
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Start the initiator, publish its news until cancelled, then log out and stop it."""
         dictionary = write_ems_dictionary(self._data_dir)
-        bridge = self._bridge = TrioBridge(
+        bridge = TrioBridge(
             "ems",
             trio.lowlevel.current_trio_token(),
             self._publish,
@@ -182,9 +144,7 @@ class EmsGateway:
             lambda: initiator_class(
                 bridge, fix.FileStoreFactory(settings), settings, fix.FileLogFactory(settings)
             ),
-            stopped=functools.partial(self._outbox.close, send_queued=False),
         ):
-            self._outbox.open()
             log.info(
                 "EMS session connecting",
                 tls=self.settings.tls,

@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import attrs
-import quickfix as fix
 import trio
 
 from sor_daemon.domain.events import ChildPlanned
-from sor_daemon.domain.values import ChildReport, ChildStatus, Side
-from sor_daemon.engine.ports import NOT_SENT, GatewayEvent, SessionDown
+from sor_daemon.domain.values import Side
+from sor_daemon.engine.ports import GatewayEvent, SessionDown
 from sor_daemon.fix.dialect import new_order_single
 from sor_daemon.fix.ems import EmsGateway, EmsSettings
 from tests.support.raw_fix import read_messages, wire_message
@@ -131,35 +129,22 @@ async def test_a_silent_ems_gets_every_send_back_at_once_and_is_noticed(tmp_path
     assert not ems.gave_up
 
 
-QUIET = attrs.evolve(SETTINGS, heartbeat_seconds=30)
-"""A session that sends no heartbeat while a test runs."""
-KEEPING = attrs.evolve(QUIET, reset_on_logon=False)
-"""A quiet session that keeps its sequence numbers (and what it sent) over a logout."""
-
-
-async def logged_on(listener: trio.SocketListener, gateway: EmsGateway) -> trio.SocketStream:
-    """Accept the gateway's connection on ``listener`` and answer its logon, as the EMS."""
-    stream = await listener.accept()
-    [logon] = await read_messages(stream, 1)
-    assert logon[35] == "A"
-    ems, us = QUIET.target_comp_id, QUIET.sender_comp_id
-    reset = [(141, "Y")] if gateway.settings.reset_on_logon else []
-    await stream.send_all(wire_message(ems, us, 1, "A", [(98, "0"), (108, "30"), *reset]))
-    while not gateway.is_up:
-        await trio.sleep(0.01)
-    return stream
-
-
 async def test_a_resend_request_gets_a_gap_fill_for_child_orders_and_the_rest_resent(
     tmp_path: Path,
 ) -> None:
+    settings = attrs.evolve(SETTINGS, heartbeat_seconds=30, reset_on_logon=False)
+    ems, us = settings.target_comp_id, settings.sender_comp_id
     [listener] = await trio.open_tcp_listeners(0, host="127.0.0.1")
-    gateway = EmsGateway(attrs.evolve(KEEPING, port=listener.socket.getsockname()[1]), tmp_path)
-    ems, us = KEEPING.target_comp_id, KEEPING.sender_comp_id
+    gateway = EmsGateway(attrs.evolve(settings, port=listener.socket.getsockname()[1]), tmp_path)
     async with trio.open_nursery() as nursery:
         await nursery.start(gateway.run)
         with trio.fail_after(WAIT_SECONDS):
-            stream = await logged_on(listener, gateway)
+            stream = await listener.accept()
+            [logon] = await read_messages(stream, 1)
+            assert logon[35] == "A"
+            await stream.send_all(wire_message(ems, us, 1, "A", [(98, "0"), (108, "30")]))
+            while not gateway.is_up:
+                await trio.sleep(0.01)
             assert gateway.send_new(CHILD)
             assert gateway.mass_cancel("DERIBIT")
             sent = await read_messages(stream, 2)
@@ -172,38 +157,3 @@ async def test_a_resend_request_gets_a_gap_fill_for_child_orders_and_the_rest_re
     assert (gap_fill[35], gap_fill[34], gap_fill[36], gap_fill[123]) == ("4", "2", "3", "Y")
     assert (mass_cancel[35], mass_cancel[34], mass_cancel[43]) == ("q", "3", "Y")
     assert mass_cancel[11] == sent[1][11]
-
-
-async def test_a_child_queued_as_the_session_drops_is_reported_not_sent(tmp_path: Path) -> None:
-    """The engine learns that the session is down on the Trio thread, a moment after quickfix
-    does: a child queued in that moment must come back as not sent, not be left in flight.
-    (With ``reset_on_logon`` off, quickfix keeps such a child to resend, and then refuses to
-    resend it, as a stale order: the engine asks the EMS about it once it is overdue.)"""
-    [listener] = await trio.open_tcp_listeners(0, host="127.0.0.1")
-    gateway = EmsGateway(attrs.evolve(QUIET, port=listener.socket.getsockname()[1]), tmp_path)
-    events: list[GatewayEvent] = []
-    reported = trio.Event()
-
-    def hear(event: GatewayEvent) -> None:
-        events.append(event)
-        if isinstance(event, ChildReport):
-            reported.set()
-
-    gateway.news.listen(hear)
-    async with trio.open_nursery() as nursery:
-        await nursery.start(gateway.run)
-        with trio.fail_after(WAIT_SECONDS):
-            stream = await logged_on(listener, gateway)
-            await stream.aclose()
-            session = fix.Session.lookupSession(gateway.session_id)
-            deadline = time.monotonic() + WAIT_SECONDS
-            while session.isLoggedOn() and time.monotonic() < deadline:
-                time.sleep(0.01)  # blocks Trio: the logout waits to be heard
-            assert gateway.is_up
-            assert gateway.send_new(CHILD)
-            await reported.wait()
-        nursery.cancel_scope.cancel()
-    assert events[-2:] == [
-        SessionDown(),
-        ChildReport(CHILD.child_id, ChildStatus.CANCELED, Decimal(0), text=NOT_SENT),
-    ]
