@@ -28,7 +28,7 @@ from sor_daemon.domain.values import Side
 from sor_daemon.engine.ports import GatewayEvent, SessionDown
 from sor_daemon.fix.dialect import new_order_single
 from sor_daemon.fix.ems import EmsGateway, EmsSettings
-from tests.support.raw_fix import read_messages, wire_message
+from tests.support.raw_fix import most_the_kernel_holds, read_messages, wire_message
 
 SETTINGS = EmsSettings(heartbeat_seconds=3)
 """quickfix gives up on a silent peer after 2.4 heartbeats: long enough for the whole flood to
@@ -85,11 +85,6 @@ CHILD = ChildPlanned(
     Decimal("10000"),
     datetime(2026, 11, 26, tzinfo=UTC),
 )
-
-
-def most_the_kernel_holds() -> int:
-    """The largest send buffer TCP grows a socket to, in bytes."""
-    return int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
 
 
 async def test_a_silent_ems_gets_every_send_back_at_once_and_is_noticed(tmp_path: Path) -> None:

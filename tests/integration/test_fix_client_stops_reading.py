@@ -22,7 +22,7 @@ from sor_daemon.fix.dialect import timestamp
 from sor_daemon.sim.service import free_port
 from tests.integration.test_fix_order_entry import OURS, THEIRS, order_entry_on
 from tests.support.processes import DaemonProcess, running_daemon
-from tests.support.raw_fix import read_messages, wire_message
+from tests.support.raw_fix import most_the_kernel_holds, read_messages, wire_message
 
 SYMBOL_CHARACTERS = 1 << 16
 WAIT_SECONDS = 60
@@ -50,11 +50,6 @@ def refused_order(cl_ord_id: str, symbol: str) -> list[tuple[int, str]]:
         (847, "9999"),
         (60, now),
     ]
-
-
-def most_the_kernel_holds() -> int:
-    """The largest send buffer TCP grows a socket to, in bytes."""
-    return int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
 
 
 def refusals_logged(daemon: DaemonProcess) -> int:

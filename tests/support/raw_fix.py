@@ -1,10 +1,12 @@
 """FIX 4.4 as bytes on a plain socket, for peers quickfix would never be: one that writes and
-never reads, one that answers a logon and then goes silent."""
+never reads, one that answers a logon and then goes silent, and how much such a peer must be
+sent before the kernel's buffers are full."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import trio
 
@@ -39,3 +41,8 @@ async def read_messages(stream: trio.SocketStream, count: int) -> list[Fields]:
             messages.append(parse(buffered[: end + 1].decode()))
             buffered = buffered[end + 1 :]
     return messages
+
+
+def most_the_kernel_holds() -> int:
+    """The largest send buffer TCP grows a socket to, in bytes."""
+    return int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
