@@ -53,6 +53,7 @@ def refused_order(cl_ord_id: str, symbol: str) -> list[tuple[int, str]]:
 
 
 def refusals_logged(daemon: DaemonProcess) -> int:
+    """How many refusals the daemon has made: it logs each on the Trio thread, before sending."""
     return daemon.log_path.read_text().count(REFUSED)
 
 
