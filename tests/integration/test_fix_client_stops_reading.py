@@ -9,7 +9,6 @@ reads, every answer must reach it, in order.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +21,7 @@ from sor_daemon.fix.dialect import timestamp
 from sor_daemon.sim.service import free_port
 from tests.integration.test_fix_order_entry import OURS, THEIRS, order_entry_on
 from tests.support.processes import DaemonProcess, running_daemon
-from tests.support.raw_fix import most_the_kernel_holds, read_messages, wire_message
+from tests.support.raw_fix import logged_on, most_the_kernel_holds, read_messages, send_orders
 
 SYMBOL_CHARACTERS = 1 << 16
 WAIT_SECONDS = 60
@@ -63,15 +62,9 @@ async def test_a_client_that_stops_reading_holds_up_only_its_own_session(
     daemon, port = entry
     orders = 2 * most_the_kernel_holds() // SYMBOL_CHARACTERS + 1
     symbol = "X" * SYMBOL_CHARACTERS
-    sock = trio.socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    await sock.connect(("127.0.0.1", port))
-    async with trio.SocketStream(sock) as stream:
-        logon = [(98, "0"), (108, "30"), (141, "Y")]
-        await stream.send_all(wire_message(THEIRS, OURS, 1, "A", logon))
-        for number in range(orders):
-            order = refused_order(f"stuck-{number}", symbol)
-            await stream.send_all(wire_message(THEIRS, OURS, number + 2, "D", order))
+    async with await logged_on("127.0.0.1", port, THEIRS, OURS) as stream:
+        refused = (refused_order(f"stuck-{number}", symbol) for number in range(orders))
+        await send_orders(stream, THEIRS, OURS, refused)
 
         with trio.fail_after(WAIT_SECONDS):
             while refusals_logged(daemon) < orders:

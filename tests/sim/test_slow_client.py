@@ -6,7 +6,6 @@ does: keep writing orders while it reads nothing, with a small receive buffer.
 
 from __future__ import annotations
 
-import socket
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -14,7 +13,7 @@ import trio
 
 from sor_daemon.sim.fixcodec import format_timestamp
 from sor_daemon.sim.service import SimulatorHandle
-from tests.support.raw_fix import read_messages, wire_message
+from tests.support.raw_fix import logged_on, read_messages, send_orders
 
 from .test_fix_session import BTC_PERP, current_quote, far_below
 
@@ -44,16 +43,10 @@ async def test_orders_are_read_while_their_reports_wait_for_the_client(
     simulator: SimulatorHandle,
 ) -> None:
     price = far_below(await current_quote(simulator, BTC_PERP))
-    sock = trio.socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    await sock.connect((simulator.fix_host, simulator.fix_port))
-    async with trio.SocketStream(sock) as stream:
-        us, them = simulator.target_comp_id, simulator.sender_comp_id
-        logon = [(98, "0"), (108, "30"), (141, "Y")]
-        await stream.send_all(wire_message(us, them, 1, "A", logon))
-        for number in range(ORDERS):
-            order = resting_order(f"S-{number}", price)
-            await stream.send_all(wire_message(us, them, number + 2, "D", order))
+    us, them = simulator.target_comp_id, simulator.sender_comp_id
+    async with await logged_on(simulator.fix_host, simulator.fix_port, us, them) as stream:
+        orders = (resting_order(f"S-{number}", price) for number in range(ORDERS))
+        await send_orders(stream, us, them, orders)
 
         with trio.fail_after(WAIT):
             while len(simulator.exchange.open_orders()) < ORDERS:

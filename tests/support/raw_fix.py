@@ -4,7 +4,8 @@ sent before the kernel's buffers are full."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import socket
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,6 +25,26 @@ def wire_message(
     header += [(34, str(seq_num)), (52, format_timestamp(datetime.now(UTC)))]
     fields = "".join(f"{tag}={value}\x01" for tag, value in [*header, *body])
     return framed_message(fields).toString().encode()
+
+
+async def logged_on(host: str, port: int, sender: str, target: str) -> trio.SocketStream:
+    """A connection to ``host:port`` with a 4 KiB receive buffer, its Logon (MsgSeqNum 1, with
+    ResetSeqNumFlag) sent: a peer that can fill the other side's buffers by reading nothing."""
+    sock = trio.socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    await sock.connect((host, port))
+    stream = trio.SocketStream(sock)
+    logon = [(98, "0"), (108, "30"), (141, "Y")]
+    await stream.send_all(wire_message(sender, target, 1, "A", logon))
+    return stream
+
+
+async def send_orders(
+    stream: trio.SocketStream, sender: str, target: str, orders: Iterable[Sequence[tuple[int, str]]]
+) -> None:
+    """Send each body as a NewOrderSingle, numbered on from the Logon."""
+    for seq_num, order in enumerate(orders, start=2):
+        await stream.send_all(wire_message(sender, target, seq_num, "D", order))
 
 
 async def read_messages(stream: trio.SocketStream, count: int) -> list[Fields]:
