@@ -21,7 +21,7 @@ from sor_daemon.api.keys import Principal
 from sor_daemon.api.limits import ApiLimits
 from sor_daemon.api.message_writer import MessageWriter
 from sor_daemon.api.responses import refuse_websocket
-from sor_daemon.engine.feed import Feed, Subscription
+from sor_daemon.engine.feed import Feed, FeedMessage, Subscription
 from sor_daemon.protocol.codec import dumps, parse_ws_message
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import (
@@ -86,7 +86,7 @@ class FeedSocket:
         messages = subscription.messages
         with contextlib.suppress(trio.EndOfChannel):
             while True:
-                await writer.send_texts(_queued(messages, await messages.receive()))
+                await writer.send(_queued(messages, await messages.receive()))
         if subscription.dropped:
             log.warning("feed client too slow, disconnecting", client=str(websocket.client))
             await websocket.close(CLOSE_TOO_SLOW, "too slow: the feed queue overflowed")
@@ -117,7 +117,7 @@ class FeedSocket:
             composite_id = getattr(command, "id", None)
             await self._execute(command, principal)
         except ProtocolError as error:
-            subscription.offer(dumps(Reject.from_error(error, raw, composite_id)))
+            subscription.offer(FeedMessage(dumps(Reject.from_error(error, raw, composite_id))))
 
     async def _execute(self, command: InboundMessage, principal: Principal) -> None:
         match command:
@@ -129,12 +129,14 @@ class FeedSocket:
                 await self._desk.change(principal, command.id, command.parameters)
 
 
-def _queued(messages: trio.MemoryReceiveChannel[str], first: str) -> list[str]:
+def _queued(
+    messages: trio.MemoryReceiveChannel[FeedMessage], first: FeedMessage
+) -> list[FeedMessage]:
     """``first`` and the messages queued behind it, until they hold ``WRITE_CHARACTERS``."""
-    batch, characters = [first], len(first)
+    batch, characters = [first], len(first.text)
     with contextlib.suppress(trio.WouldBlock, trio.EndOfChannel):
         while characters < WRITE_CHARACTERS:
-            text = messages.receive_nowait()
-            batch.append(text)
-            characters += len(text)
+            message = messages.receive_nowait()
+            batch.append(message)
+            characters += len(message.text)
     return batch

@@ -11,6 +11,11 @@ stream for that connection. ``keep_server_send`` puts it in the scope; ``Message
 each message with the stream's own wsproto connection (so compression, if the client asked for
 it, still applies) and hands hypercorn all the frames as one write. Where that stream is not
 there (another server) or not open, it sends message by message through ASGI, as before.
+
+A client that asked for no extension (no compression) gets plain frames, and a plain frame of a
+message is the same bytes for every such client: it is made once per message, by the first
+writer that needs it, and kept on the shared ``FeedMessage``. With a hundred subscribers that
+spared framing each message a hundred times over.
 """
 
 from __future__ import annotations
@@ -21,8 +26,12 @@ from hypercorn.protocol.events import Data
 from hypercorn.protocol.ws_stream import ASGIWebsocketState, WSStream
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
+from wsproto.connection import ConnectionState
 from wsproto.events import TextMessage
+from wsproto.frame_protocol import FrameProtocol
 from wsproto.utilities import LocalProtocolError
+
+from sor_daemon.engine.feed import FeedMessage
 
 SERVER_SEND = "sor_daemon.server_send"
 """The scope key under which ``keep_server_send`` keeps the server's own ``send``."""
@@ -41,22 +50,41 @@ def keep_server_send(app: ASGIApp) -> ASGIApp:
 
 
 class MessageWriter:
-    """Sends text messages on one WebSocket, as many as are given in one write when it can."""
+    """Sends feed messages on one WebSocket, as many as are given in one write when it can."""
 
     def __init__(self, websocket: WebSocket) -> None:
         self._websocket = websocket
         stream = getattr(websocket.scope.get(SERVER_SEND), "__self__", None)
         self._stream = stream if isinstance(stream, WSStream) else None
+        self._plain = self._stream is not None and self._stream.handshake.extensions is None
+        """The client offered no extension, so none is in use on the connection."""
 
-    async def send_texts(self, texts: Sequence[str]) -> None:
-        """Send ``texts`` in order, each its own WebSocket message."""
+    async def send(self, messages: Sequence[FeedMessage]) -> None:
+        """Send ``messages`` in order, each its own WebSocket text message."""
         stream = self._stream
         if stream is None or stream.closed or stream.state is not ASGIWebsocketState.CONNECTED:
-            for text in texts:
-                await self._websocket.send_text(text)
+            for message in messages:
+                await self._websocket.send_text(message.text)
             return
-        try:
-            frames = b"".join([stream.connection.send(TextMessage(data=text)) for text in texts])
-        except LocalProtocolError:
+        connection = stream.connection
+        if connection.state is not ConnectionState.OPEN:
             return  # the connection is closing: hypercorn drops what is sent then, too
+        if self._plain:
+            frames = b"".join([plain_frame(message) for message in messages])
+        else:
+            try:
+                frames = b"".join([connection.send(TextMessage(data=m.text)) for m in messages])
+            except LocalProtocolError:
+                return
         await stream.send(Data(stream_id=stream.stream_id, data=frames))
+
+
+_PLAIN_FRAMES = FrameProtocol(client=False, extensions=[])
+"""Frames as a server sends them with no extension. Whole messages leave it in no state."""
+
+
+def plain_frame(message: FeedMessage) -> bytes:
+    """``message`` as one unmasked, uncompressed text frame; made once, kept on the message."""
+    if message.wire is None:
+        message.wire = bytes(_PLAIN_FRAMES.send_data(message.text))
+    return message.wire

@@ -1,14 +1,28 @@
 """The event feed: every outbound message, encoded once, fanned out to every subscriber.
 
-Each subscriber has its own bounded queue. Publishing never waits: a subscriber whose queue is
-full is cut off (its queue is closed, and its reader learns why), so one slow client can neither
-slow the engine nor grow its memory. A message may carry the origin of the order it is about; a
-subscriber narrowed to one origin (a trader's API key) gets only those and the ones for everyone.
+A message is published as one ``FeedMessage`` shared by every subscriber that wants it, so what
+the API makes of it for the wire is made once too. Each subscriber has its own bounded queue.
+Publishing never waits: a subscriber whose queue is full is cut off (its queue is closed, and its
+reader learns why), so one slow client can neither slow the engine nor grow its memory. A message
+may carry the origin of the order it is about; a subscriber narrowed to one origin (a trader's
+API key) gets only those and the ones for everyone.
 """
 
 from __future__ import annotations
 
 import trio
+
+
+class FeedMessage:
+    """One encoded message on its way to subscribers: its text, and a place for the bytes the
+    API makes of it for the wire (``wire``), so that the first writer that needs them makes them
+    and every other writer that sends the message the same way reuses them."""
+
+    __slots__ = ("text", "wire")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.wire: bytes | None = None
 
 
 class Subscription:
@@ -17,13 +31,13 @@ class Subscription:
     def __init__(self, feed: Feed, size: int, origin: str | None) -> None:
         self._feed = feed
         self.origin = origin
-        self._send, self.messages = trio.open_memory_channel[str](size)
+        self._send, self.messages = trio.open_memory_channel[FeedMessage](size)
         self.dropped = False
 
-    def offer(self, text: str) -> None:
+    def offer(self, message: FeedMessage) -> None:
         """Queue a message, or cut the subscriber off if its queue is full."""
         try:
-            self._send.send_nowait(text)
+            self._send.send_nowait(message)
         except trio.WouldBlock:
             self.dropped = True
             self._feed.dropped += 1
@@ -75,6 +89,7 @@ class Feed:
     def publish(self, text: str, origin: str | None = None) -> None:
         """Offer one encoded message to every subscriber that wants it: ``origin`` is the origin
         of the order it is about (None: for everyone)."""
+        message = FeedMessage(text)
         for subscription in list(self._subscribers):
             if origin is None or subscription.origin in (None, origin):
-                subscription.offer(text)
+                subscription.offer(message)

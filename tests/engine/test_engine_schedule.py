@@ -30,7 +30,7 @@ async def test_a_one_day_twap_fires_every_slice_on_its_absolute_time(
         messages = []
         while True:
             try:
-                messages.append(json.loads(subscription.messages.receive_nowait()))
+                messages.append(json.loads(subscription.messages.receive_nowait().text))
             except trio.WouldBlock:
                 break
     assert order.status is OrderStatus.COMPLETED
@@ -212,7 +212,7 @@ async def test_unanswered_status_requests_time_out_and_are_flagged(
         infos = []
         while True:
             try:
-                message = json.loads(subscription.messages.receive_nowait())
+                message = json.loads(subscription.messages.receive_nowait().text)
             except trio.WouldBlock:
                 break
             infos.append(message["Data"].get("StatusInfo"))
