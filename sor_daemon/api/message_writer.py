@@ -29,7 +29,6 @@ from starlette.websockets import WebSocket
 from wsproto.connection import ConnectionState
 from wsproto.events import TextMessage
 from wsproto.frame_protocol import FrameProtocol
-from wsproto.utilities import LocalProtocolError
 
 from sor_daemon.engine.feed import FeedMessage
 
@@ -72,10 +71,7 @@ class MessageWriter:
         if self._plain:
             frames = b"".join([plain_frame(message) for message in messages])
         else:
-            try:
-                frames = b"".join([connection.send(TextMessage(data=m.text)) for m in messages])
-            except LocalProtocolError:
-                return
+            frames = b"".join([connection.send(TextMessage(data=m.text)) for m in messages])
         await stream.send(Data(stream_id=stream.stream_id, data=frames))
 
 

@@ -21,7 +21,7 @@ busy hardly gets the GIL back: the Trio thread lets go of it only for short syst
 own (a poll on every turn of its scheduler) and takes it straight back, and CPython restarts a
 waiting thread's switch interval whenever the GIL changed hands meanwhile, so the hand-over
 that interval would force never comes. In a bare Trio program whose one task kept the thread
-busy, a thread handing over 3,000 values a second this way got 25 to 70 through; queued and
+busy, a thread handing over 3,000 values a second this way got 22 to 70 through; queued and
 woken once per batch, 1,400 to 3,000.
 
 ``running_initiator`` starts and stops a quickfix initiator around the Trio code that reads it.
