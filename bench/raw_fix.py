@@ -7,13 +7,14 @@ settings writers, and speak the EMS dialect with the daemon's and the simulator'
 - ``python -m bench.raw_fix acceptor --port P --status-port S --data-dir D`` answers every
   NewOrderSingle with one ExecutionReport filling it completely at its limit price (and a status
   request with that filled state), and serves ``GET /`` on ``S``: how many orders it answered,
-  the wall-clock times of the first and last answer and now, how many status requests it had
-  and how many other application messages it ignored. It stops on SIGTERM. The benchmark
-  uses the same acceptor as the EMS of the daemon, so both runs do the same acceptor work.
+  the wall-clock times of the first and last answer and now, how many status requests it had,
+  how many other application messages it ignored, and the CPU time it has used. It stops on
+  SIGTERM. The benchmark uses the same acceptor as the EMS of the daemon, so both runs do the
+  same acceptor work.
 - ``python -m bench.raw_fix initiator --port P --count N --data-dir D`` logs on, sends N
   NewOrderSingles from one thread as fast as quickfix takes them (as the daemon's one sending
   path does) with at most ``IN_FLIGHT`` unfilled, waits for every fill and prints its figures
-  as one JSON line.
+  (its CPU time among them) as one JSON line.
 
 ``running_acceptor`` and ``run_initiator`` start these processes for the benchmark.
 """
@@ -118,6 +119,7 @@ class FillingApplication(_QuietApplication):
                 "first": self.first,
                 "last": self.last,
                 "now": time.time(),
+                "cpu_seconds": time.process_time(),
             }
 
     def onLogon(self, sessionID: fix.SessionID) -> None:
@@ -299,7 +301,7 @@ def drive_initiator(port: int, count: int, data_dir: Path, timeout: float) -> di
     try:
         if not application.logged_on.wait(STARTUP_SECONDS):
             raise SystemExit("raw initiator: no logon")
-        started = time.time()
+        started, cpu_started = time.time(), time.process_time()
         for number in range(count):
             if not application.window.acquire(timeout=timeout):
                 break
@@ -314,7 +316,7 @@ def drive_initiator(port: int, count: int, data_dir: Path, timeout: float) -> di
                 raise SystemExit(f"raw initiator: order {number} was not sent")
         sent = time.time()
         application.all_filled.wait(timeout)
-        finished = time.time()
+        finished, cpu_finished = time.time(), time.process_time()
     finally:
         initiator.stop()
         del initiator
@@ -324,6 +326,7 @@ def drive_initiator(port: int, count: int, data_dir: Path, timeout: float) -> di
         "send_seconds": sent - started,
         "seconds": finished - started,
         "children_per_second": application.filled / (finished - started),
+        "cpu_seconds": cpu_finished - cpu_started,
     }
 
 

@@ -14,6 +14,10 @@ then counted at the acceptor over a steady window that starts once every order i
 has had a few seconds to settle (``children_per_second``); the best rate of a load step, while
 the daemon still kept up or had only just stopped, is ``peak_step_children_per_second``.
 
+Each side's CPU time per child order is reported too (the daemon's whole process against the
+raw initiator's, and the acceptor's in both runs): unlike the rates, it hardly moves with
+whatever else shares the machine, so it is the figure to compare between commits.
+
 Goal (issue 8): at least 0.8 of raw quickfix's rate.
 """
 
@@ -26,7 +30,7 @@ from typing import Any
 import attrs
 import trio
 
-from bench.harness import BenchmarkFailed, Goal, Outcome, ratio
+from bench.harness import BenchmarkFailed, Goal, Outcome, cpu_seconds, ratio
 from bench.raw_fix import RawAcceptor, run_initiator, running_acceptor
 from bench.submit import submit, twap_body
 from tests.support.processes import daemon_process, free_port, remote_config, running_simulator
@@ -118,6 +122,9 @@ def run(workdir: Path, *, smoke: bool) -> Outcome:
         ratios={
             "children_per_second": ratio(rate, raw_rate),
             "peak_step_children_per_second": ratio(peak, raw_rate),
+            "cpu_microseconds_per_child": ratio(
+                window["cpu_microseconds_per_child"], baseline["cpu_microseconds_per_child"]
+            ),
         },
         goals=(Goal(f"at least {GOAL_RATIO} of raw quickfix", rate >= GOAL_RATIO * raw_rate),),
         notes=tuple(notes),
@@ -125,14 +132,20 @@ def run(workdir: Path, *, smoke: bool) -> Outcome:
 
 
 def _baseline(directory: Path, acceptor: RawAcceptor, orders: int) -> dict[str, float]:
-    """The raw initiator's rate; every order must come back filled."""
+    """The raw initiator's rate and CPU time per child; every order must come back filled."""
+    before = acceptor.status()
     try:
         figures = run_initiator(directory, acceptor.port, orders, timeout=120)
     except RuntimeError as error:
         raise BenchmarkFailed(str(error)) from None
+    after = acceptor.status()
     return {
         "children_per_second": figures["children_per_second"],
         "children": figures["filled"],
+        "cpu_microseconds_per_child": _per_child(figures["cpu_seconds"], figures["filled"]),
+        "acceptor_cpu_microseconds_per_child": _per_child(
+            after["cpu_seconds"] - before["cpu_seconds"], after["answered"] - before["answered"]
+        ),
     }
 
 
@@ -146,13 +159,15 @@ def _through_daemon(
         ems = attrs.evolve(simulator, fix_port=acceptor.port)
         config = remote_config(workdir, ems, api_port, RISK_LIMITS)
         with daemon_process(config, api_port, simulator.url, workdir / "daemon.log") as daemon:
-            load = _ramp(daemon.api_url, acceptor, plan, raw_rate)
+            load = _ramp(daemon.api_url, daemon.pid, acceptor, plan, raw_rate)
             time.sleep(plan.settle_seconds)
-            window = _window(acceptor, plan.window_seconds)
+            window = _window(acceptor, plan.window_seconds, daemon.pid)
     return load, window
 
 
-def _ramp(api_url: str, acceptor: RawAcceptor, plan: Plan, raw_rate: float) -> Load:
+def _ramp(
+    api_url: str, daemon_pid: int, acceptor: RawAcceptor, plan: Plan, raw_rate: float
+) -> Load:
     """Add smart orders a step at a time until the daemon no longer sends every child due (or
     as many are due as raw quickfix sends); what it reached."""
     submitted = 0
@@ -168,7 +183,8 @@ def _ramp(api_url: str, acceptor: RawAcceptor, plan: Plan, raw_rate: float) -> L
         submit_seconds += time.monotonic() - started
         submitted += len(bodies)
         time.sleep(1)
-        step_rates.append(_window(acceptor, plan.step_seconds)["children_per_second"])
+        step = _window(acceptor, plan.step_seconds, daemon_pid)
+        step_rates.append(step["children_per_second"])
         if step_rates[-1] < KEEPING_UP * submitted:
             return Load(submitted, True, tuple(step_rates), submit_seconds)
         if submitted >= raw_rate:
@@ -176,15 +192,18 @@ def _ramp(api_url: str, acceptor: RawAcceptor, plan: Plan, raw_rate: float) -> L
     return Load(submitted, False, tuple(step_rates), submit_seconds)
 
 
-def _window(acceptor: RawAcceptor, seconds: float) -> dict[str, float]:
-    """Children the acceptor answered per second over the next ``seconds``."""
-    before = acceptor.status()
+def _window(acceptor: RawAcceptor, seconds: float, daemon_pid: int) -> dict[str, float]:
+    """Children the acceptor answered per second over the next ``seconds``, and what each cost
+    the daemon's process and the acceptor's in CPU time."""
+    before, daemon_before = acceptor.status(), cpu_seconds(daemon_pid)
     time.sleep(seconds)
-    after = acceptor.status()
-    return _rate(before, after)
+    after, daemon_after = acceptor.status(), cpu_seconds(daemon_pid)
+    return _rate(before, after, daemon_after - daemon_before)
 
 
-def _rate(before: dict[str, Any], after: dict[str, Any]) -> dict[str, float]:
+def _rate(
+    before: dict[str, Any], after: dict[str, Any], daemon_cpu_seconds: float
+) -> dict[str, float]:
     children = after["answered"] - before["answered"]
     if children <= 0:
         raise BenchmarkFailed(f"no child order reached the EMS in a window: {after}")
@@ -194,4 +213,12 @@ def _rate(before: dict[str, Any], after: dict[str, Any]) -> dict[str, float]:
         "children": children,
         "window_seconds": seconds,
         "status_requests": after["status_requests"] - before["status_requests"],
+        "cpu_microseconds_per_child": _per_child(daemon_cpu_seconds, children),
+        "acceptor_cpu_microseconds_per_child": _per_child(
+            after["cpu_seconds"] - before["cpu_seconds"], children
+        ),
     }
+
+
+def _per_child(cpu: float, children: int) -> float:
+    return cpu / children * 1e6 if children else 0.0
