@@ -74,6 +74,39 @@ def test_frozen_cyclic_garbage_is_reclaimed_once_the_heap_doubles(
     assert gc.get_freeze_count() > len(growth)
 
 
+def test_frozen_objects_freed_since_do_not_count_towards_the_bound(
+    collector: FreezingCollector,
+) -> None:
+    gc.collect()
+    base = gc.get_freeze_count()
+    freed_since = [Node() for _ in range(base * 8 // 10)]
+    gc.collect()
+    del freed_since
+    kept = [Node() for _ in range(base * 8 // 10)]
+    gc.collect()
+    gc.collect()
+    assert collector.complete_walks == 1, "1.8 times the heap is within a growth of 2"
+    assert gc.get_freeze_count() > len(kept)
+
+
+def test_a_collection_well_within_the_bound_does_not_count_the_frozen_heap(
+    collector: FreezingCollector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gc.collect()
+    counts: list[int] = []
+    count_frozen = gc.get_freeze_count
+
+    def counted() -> int:
+        counts.append(count_frozen())
+        return counts[-1]
+
+    monkeypatch.setattr(gc, "get_freeze_count", counted)
+    kept = [Node() for _ in range(100)]
+    gc.collect()
+    assert counts == [], "counting walks every frozen object"
+    assert count_frozen() > len(kept)
+
+
 def test_unbounded_growth_never_walks_the_frozen_heap_again(
     collector: FreezingCollector,
 ) -> None:
