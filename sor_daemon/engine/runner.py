@@ -37,6 +37,7 @@ from sor_daemon.engine.ports import MarketView, OrderGateway, SessionDown, Sessi
 from sor_daemon.engine.presenting import feed_fills, status_change, trade_fill, trade_request
 from sor_daemon.engine.risk_gate import RiskGate
 from sor_daemon.engine.settings import TradingSettings
+from sor_daemon.logs import debug_enabled
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import ParameterChanges
 from sor_daemon.store.journal import Journal
@@ -327,13 +328,14 @@ class OrderRunner:
             self._announce(event, self.order.apply(event))
         for event in plan.children:
             sent = self._services.gateway.send_new(event)
-            (self._log.debug if sent else self._log.warning)(
-                "child order sent" if sent else "child order not sent",
-                child_order_id=event.child_id,
-                exchange=event.exchange,
-                quantity=str(event.quantity),
-                price=str(event.price),
-            )
+            if not sent or debug_enabled():
+                (self._log.debug if sent else self._log.warning)(
+                    "child order sent" if sent else "child order not sent",
+                    child_order_id=event.child_id,
+                    exchange=event.exchange,
+                    quantity=str(event.quantity),
+                    price=str(event.price),
+                )
             if not sent:
                 await self._on_report(
                     ChildReport(
@@ -469,7 +471,7 @@ class OrderRunner:
 
     def _announce(self, event: Event, fill: Fill | None) -> None:
         self._observe(event, fill)
-        if fill is not None:
+        if fill is not None and debug_enabled():
             self._log.debug(
                 "fill booked",
                 child_order_id=fill.child_id,
