@@ -26,7 +26,7 @@ Row = tuple[Any, ...]
 
 
 @attrs.frozen
-class _Codec(Generic[T]):
+class RowCodec(Generic[T]):
     """How one attrs class becomes a row of untracked values and back."""
 
     kind: type[T]
@@ -35,12 +35,14 @@ class _Codec(Generic[T]):
     """Position in the row -> the enum class that rebuilds the member from its value."""
 
     def row(self, value: T) -> Row:
+        """``value`` as a row: its fields in order, an enum member as its value."""
         fields = [getattr(value, name) for name in self.names]
         for position in self.enums:
             fields[position] = fields[position].value
         return tuple(fields)
 
     def value(self, row: Row) -> T:
+        """The value ``row`` was made from (a new object each time)."""
         if not self.enums:
             return self.kind(*row)
         fields = list(row)
@@ -50,7 +52,9 @@ class _Codec(Generic[T]):
 
 
 @functools.cache
-def _codec(kind: type[T]) -> _Codec[T]:
+def row_codec(kind: type[T]) -> RowCodec[T]:
+    """The codec of ``kind``, an attrs class whose fields hold only strings, numbers, decimals,
+    datetimes, None and enum members (anything else would keep its rows tracked)."""
     attrs.resolve_types(kind)
     fields = attrs.fields(kind)
     enums = {
@@ -58,7 +62,7 @@ def _codec(kind: type[T]) -> _Codec[T]:
         for position, field in enumerate(fields)
         if isinstance(field.type, type) and issubclass(field.type, enum.Enum)
     }
-    return _Codec(kind, tuple(field.name for field in fields), enums)
+    return RowCodec(kind, tuple(field.name for field in fields), enums)
 
 
 class KeptValues(Sequence[T]):
@@ -71,7 +75,7 @@ class KeptValues(Sequence[T]):
 
     def __init__(self, kind: type[T], rows: list[Row]) -> None:
         """A view of ``rows`` (kept by the caller, changed by ``append``) as values of ``kind``."""
-        self._codec: _Codec[T] = _codec(kind)
+        self._codec: RowCodec[T] = row_codec(kind)
         self._rows = rows
 
     def append(self, value: T) -> None:

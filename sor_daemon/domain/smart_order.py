@@ -18,6 +18,7 @@ from decimal import Decimal
 
 import attrs
 
+from sor_daemon.domain.children import ChildOrder, Children
 from sor_daemon.domain.events import (
     ChildPlanned,
     ChildReported,
@@ -46,42 +47,13 @@ from sor_daemon.domain.twap import twap_slice_target
 from sor_daemon.domain.values import ChildReport, ChildStatus, Fill, OrderStatus
 from sor_daemon.domain.vwap import DEFAULT_SAFETY_THRESHOLD, vwap_slice_target
 from sor_daemon.protocol.errors import ProtocolError
-from sor_daemon.protocol.messages import ParameterChanges, Side, SmartOrderParameters
+from sor_daemon.protocol.messages import ParameterChanges, SmartOrderParameters
 
 ZERO = Decimal(0)
 
 RouteScreen = Callable[[Sequence[Route], Decimal | None], Screened]
 """The pre-trade risk check a slice's routes pass before they become children: given the routes
 and the slice's mid price, the routes that may go out (some clamped) and why others may not."""
-
-
-@attrs.define
-class ChildOrder:
-    """One child order as the books know it."""
-
-    id: str
-    slice_index: int
-    exchange: str
-    symbol_id_coinapi: str
-    symbol_id_exchange: str
-    side: Side
-    quantity: Decimal
-    price: Decimal
-    planned_at: datetime
-    status: ChildStatus = ChildStatus.PENDING_NEW
-    cum_qty: Decimal = ZERO
-    avg_px: Decimal | None = None
-    text: str | None = None
-
-    @property
-    def open(self) -> bool:
-        """True while the venue may still fill it."""
-        return not self.status.terminal
-
-    @property
-    def leaves(self) -> Decimal:
-        """What could still be filled: nothing once the child is final."""
-        return max(self.quantity - self.cum_qty, ZERO) if self.open else ZERO
 
 
 @attrs.frozen
@@ -131,7 +103,8 @@ class SmartOrder:
     status_info: str | None = None
     status_history: list[tuple[OrderStatus, datetime]] = attrs.Factory(list)
     parameter_updates: list[tuple[datetime, SmartOrderParameters]] = attrs.Factory(list)
-    children: dict[str, ChildOrder] = attrs.Factory(dict)
+    children: Children = attrs.Factory(Children)
+    """Every child, open or finished, in the order they were planned."""
     fill_rows: list[Row] = attrs.Factory(list)
     """Every fill, as rows the collector does not walk (read them as ``fills``)."""
     sample_rows: list[Row] = attrs.Factory(list)
@@ -142,9 +115,6 @@ class SmartOrder:
     market_sums: MarketSums = attrs.Factory(MarketSums)
     """What execution quality needs of the samples, summed as each is booked."""
     next_slice: int = 0
-    _open: dict[str, ChildOrder] = attrs.field(factory=dict, init=False, eq=False, repr=False)
-    """The children the venue may still fill, kept as events apply, so that the questions asked
-    every slice cost in proportion to the open children, not to every child ever sent."""
     client_refs: list[str] = attrs.Factory(list)
 
     @classmethod
@@ -198,7 +168,7 @@ class SmartOrder:
     @property
     def in_flight(self) -> Decimal:
         """What open children could still fill."""
-        return sum((child.leaves for child in self._open.values()), ZERO)
+        return sum((child.leaves for child in self.children.open()), ZERO)
 
     @property
     def unplanned(self) -> Decimal:
@@ -208,7 +178,7 @@ class SmartOrder:
     @property
     def open_children(self) -> list[ChildOrder]:
         """Children the venue may still fill."""
-        return list(self._open.values())
+        return list(self.children.open())
 
     def next_due(self) -> datetime | None:
         """When the next slice is due, or None when no more slices will be traded."""
@@ -219,7 +189,7 @@ class SmartOrder:
     def consecutive_rejects(self) -> int:
         """How many of the latest finished children in a row the venue rejected."""
         count = 0
-        for child in reversed(self.children.values()):
+        for child in self.children.newest_first():
             if child.status is ChildStatus.REJECTED:
                 count += 1
             elif child.status.terminal:
@@ -358,7 +328,7 @@ class SmartOrder:
         """
         latest: int | None = None
         found: set[str] = set()
-        for child in reversed(self.children.values()):  # planned slice by slice, in order
+        for child in self.children.newest_first():  # planned slice by slice, in order
             if latest is not None and child.slice_index != latest:
                 break
             latest = child.slice_index
@@ -515,7 +485,7 @@ class SmartOrder:
             return StatusChanged(self.id, OrderStatus.COMPLETED, info, now)
         rejects = self.consecutive_rejects()
         if rejects >= max_consecutive_rejects:
-            last = list(self.children.values())[-1]
+            last = next(self.children.newest_first())
             return StatusChanged(
                 self.id,
                 OrderStatus.FAILED,
@@ -540,7 +510,7 @@ class SmartOrder:
         return handler(self, event)
 
     def _apply_planned(self, event: ChildPlanned) -> None:
-        child = self.children[event.child_id] = ChildOrder(
+        child = ChildOrder(
             id=event.child_id,
             slice_index=event.slice_index,
             exchange=event.exchange,
@@ -551,8 +521,7 @@ class SmartOrder:
             price=event.price,
             planned_at=event.at,
         )
-        if child.open:
-            self._open[child.id] = child
+        self.children.keep(child)
         self.next_slice = max(self.next_slice, event.slice_index + 1)
 
     def _apply_sampled(self, event: MarketSampled) -> None:
@@ -590,10 +559,7 @@ class SmartOrder:
             self.filled_notional += grown * price
         child.status = event.status
         child.text = event.text or child.text
-        if child.open:
-            self._open[child.id] = child
-        else:
-            self._open.pop(child.id, None)
+        self.children.keep(child)
         return fill
 
     def _apply_status(self, event: StatusChanged) -> None:

@@ -13,9 +13,9 @@ from typing import Any, Protocol
 
 import attrs
 
+from sor_daemon.domain.children import ChildOrder
 from sor_daemon.domain.events import ChildPlanned
 from sor_daemon.domain.market import BookView, MarketActivity
-from sor_daemon.domain.smart_order import ChildOrder
 from sor_daemon.domain.values import ChildReport
 
 

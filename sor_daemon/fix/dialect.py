@@ -17,8 +17,8 @@ from decimal import Decimal, InvalidOperation
 
 import quickfix as fix
 
+from sor_daemon.domain.children import ChildOrder
 from sor_daemon.domain.events import ChildPlanned
-from sor_daemon.domain.smart_order import ChildOrder
 from sor_daemon.domain.values import ChildReport, ChildStatus
 from sor_daemon.protocol.messages import Side
 

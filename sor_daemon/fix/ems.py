@@ -18,8 +18,8 @@ import quickfix as fix
 import structlog
 import trio
 
+from sor_daemon.domain.children import ChildOrder
 from sor_daemon.domain.events import ChildPlanned
-from sor_daemon.domain.smart_order import ChildOrder
 from sor_daemon.engine.ports import GatewayEvent, SessionDown, SessionUp
 from sor_daemon.engine.relay import Relay
 from sor_daemon.fix.bridge import TrioBridge, running_initiator

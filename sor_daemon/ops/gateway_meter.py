@@ -14,8 +14,8 @@ from typing import Any
 
 import trio
 
+from sor_daemon.domain.children import ChildOrder
 from sor_daemon.domain.events import ChildPlanned
-from sor_daemon.domain.smart_order import ChildOrder
 from sor_daemon.domain.values import ChildReport, ChildStatus
 from sor_daemon.engine.ports import GatewayEvent, GatewayNews, OrderGateway
 from sor_daemon.engine.relay import Relay

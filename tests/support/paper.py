@@ -14,9 +14,9 @@ from decimal import Decimal
 
 import trio
 
+from sor_daemon.domain.children import ChildOrder
 from sor_daemon.domain.events import ChildPlanned
 from sor_daemon.domain.market import BookView, MarketActivity, PriceLevel
-from sor_daemon.domain.smart_order import ChildOrder
 from sor_daemon.domain.values import ChildReport, ChildStatus
 from sor_daemon.engine.clock import Clock
 from sor_daemon.engine.ports import GatewayEvent

@@ -1,0 +1,89 @@
+"""An order's children: open ones changed in place, finished ones kept as rows the collector
+stops tracking, all read back in the order they were planned."""
+
+from __future__ import annotations
+
+import gc
+from datetime import timedelta
+from decimal import Decimal
+
+from sor_daemon.domain.children import ChildOrder, Children
+from sor_daemon.domain.values import ChildStatus
+from sor_daemon.protocol.messages import Side
+from tests.support.orders import START
+
+
+def child(number: int) -> ChildOrder:
+    return ChildOrder(
+        id=f"o-1-{number}",
+        slice_index=number // 2,
+        exchange="KRAKEN" if number % 2 else "BINANCE",
+        symbol_id_coinapi="KRAKEN_SPOT_BTC_USD",
+        symbol_id_exchange="XBT/USD",
+        side=Side.SELL,
+        quantity=Decimal("0.5"),
+        price=Decimal("61200.5") + number,
+        planned_at=START + timedelta(seconds=number),
+    )
+
+
+def finished(number: int) -> ChildOrder:
+    done = child(number)
+    done.status, done.cum_qty, done.avg_px, done.text = (
+        ChildStatus.FILLED,
+        Decimal("0.5"),
+        Decimal("61200.25"),
+        "done",
+    )
+    return done
+
+
+def test_an_open_child_is_changed_in_place_and_read_back_as_kept_once_finished() -> None:
+    children = Children()
+    children.keep(child(1))
+    open_child = children["o-1-1"]
+    open_child.cum_qty = Decimal("0.2")
+    assert children["o-1-1"] is open_child
+    assert list(children.open()) == [open_child]
+
+    open_child.status = ChildStatus.CANCELED
+    children.keep(open_child)
+    assert list(children.open()) == []
+    assert children["o-1-1"] == open_child
+    assert children["o-1-1"] is not open_child
+
+
+def test_a_change_to_a_finished_child_counts_once_kept() -> None:
+    children = Children()
+    children.keep(finished(1))
+    late = children["o-1-1"]
+    late.cum_qty = Decimal("0.6")
+    assert children["o-1-1"].cum_qty == Decimal("0.5")
+    children.keep(late)
+    assert children["o-1-1"].cum_qty == Decimal("0.6")
+    assert children["o-1-1"].status is ChildStatus.FILLED
+
+
+def test_children_read_in_planning_order_open_or_finished() -> None:
+    children = Children()
+    for number in range(5):
+        children.keep(child(number) if number % 2 else finished(number))
+    finished_again = children["o-1-1"]
+    finished_again.status = ChildStatus.REJECTED
+    children.keep(finished_again)
+    assert list(children) == [f"o-1-{number}" for number in range(5)]
+    assert [c.id for c in children.newest_first()] == [f"o-1-{n}" for n in (4, 3, 2, 1, 0)]
+    assert [c.id for c in children.open()] == ["o-1-3"]
+    assert "o-1-4" in children and "o-1-5" not in children
+    assert len(children) == 5
+
+
+def test_finished_children_are_not_tracked_by_the_collector() -> None:
+    children = Children()
+    gc.collect()
+    tracked_before = len(gc.get_objects())
+    for number in range(2000):
+        children.keep(finished(number))
+    gc.collect()
+    assert len(gc.get_objects()) - tracked_before < 100
+    assert len(children) == 2000
