@@ -3,11 +3,11 @@
 Every child an order sends stays in its books for the order's life: reports about it can still
 arrive, and the API shows it. Kept as attrs objects, each is walked by the garbage collector at
 every full collection until frozen (see ``gc_policy``), reading each of its thirteen fields, and
-by every complete walk after: a thousand orders trading once a second make a thousand children a
-second, and the collections they cost held the Trio thread for 15 ms every 16 s and 140 ms at
-each complete walk of a 120-slice run. A finished child no longer changes (a late fill still
-does, rarely), so ``Children`` keeps it as a row of plain values that the collector stops
-tracking (see ``kept``), and rebuilds it when asked for.
+by every complete walk after. A thousand orders trading once a second make a thousand children a
+second: in the schedule benchmark they were most of what each full collection walked, and those
+held the Trio thread for about 15 ms every 16 s, and a complete walk for 140 ms. A finished
+child no longer changes (a late fill still does, rarely), so ``Children`` keeps it as a row of
+plain values that the collector stops tracking (see ``kept``), and rebuilds it when asked for.
 """
 
 from __future__ import annotations
