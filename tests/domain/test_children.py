@@ -3,13 +3,13 @@ stops tracking, all read back in the order they were planned."""
 
 from __future__ import annotations
 
-import gc
 from datetime import timedelta
 from decimal import Decimal
 
 from sor_daemon.domain.children import ChildOrder, Children
 from sor_daemon.domain.values import ChildStatus
 from sor_daemon.protocol.messages import Side
+from tests.support.collector import tracked_objects_added
 from tests.support.orders import START
 
 
@@ -80,10 +80,6 @@ def test_children_read_in_planning_order_open_or_finished() -> None:
 
 def test_finished_children_are_not_tracked_by_the_collector() -> None:
     children = Children()
-    gc.collect()
-    tracked_before = len(gc.get_objects())
-    for number in range(2000):
-        children.keep(finished(number))
-    gc.collect()
-    assert len(gc.get_objects()) - tracked_before < 100
+    added = tracked_objects_added(lambda: [children.keep(finished(n)) for n in range(2000)])
+    assert added < 100
     assert len(children) == 2000

@@ -3,7 +3,6 @@ values they were."""
 
 from __future__ import annotations
 
-import gc
 from datetime import timedelta
 from decimal import Decimal
 
@@ -13,6 +12,7 @@ from sor_daemon.domain.events import MarketSampled
 from sor_daemon.domain.kept import KeptValues
 from sor_daemon.domain.values import ChildStatus, Fill
 from sor_daemon.protocol.messages import Side
+from tests.support.collector import tracked_objects_added
 from tests.support.orders import START
 
 
@@ -51,10 +51,6 @@ def test_values_read_back_as_they_were_kept(make) -> None:
 @pytest.mark.parametrize("make", [fill, sample], ids=["fills", "samples"])
 def test_kept_values_are_not_tracked_by_the_collector(make) -> None:
     kept = KeptValues(type(make(0)), [])
-    gc.collect()
-    tracked_before = len(gc.get_objects())
-    for number in range(2000):
-        kept.append(make(number))
-    gc.collect()
-    assert len(gc.get_objects()) - tracked_before < 100
+    added = tracked_objects_added(lambda: [kept.append(make(number)) for number in range(2000)])
+    assert added < 100
     assert len(kept) == 2000
