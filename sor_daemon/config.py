@@ -32,6 +32,9 @@ from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.periods import Period
 from sor_daemon.sim.settings import MarketParameters, SimulatorConfigError, default_market
 
+MAX_SLICE_LEAD_MS = 500
+"""Half the shortest slice interval (1SEC): a slice is planned after the one before it is due."""
+
 
 class ConfigError(ValueError):
     """The configuration cannot be used; the message names the key and the fix."""
@@ -323,6 +326,7 @@ class TradingConfig:
     session_down_grace: str = "30SEC"
     max_consecutive_rejects: int = 3
     reconcile_timeout: str = "5SEC"
+    slice_lead_ms: int = 50
 
     def settings(self, market_data: MarketDataConfig, vwap: VwapConfig) -> TradingSettings:
         """The engine's settings; raises ConfigError for a bad value."""
@@ -337,6 +341,11 @@ class TradingConfig:
             )
         if self.max_consecutive_rejects < 1:
             raise ConfigError("trading.max_consecutive_rejects must be at least 1")
+        if not 0 <= self.slice_lead_ms <= MAX_SLICE_LEAD_MS:
+            raise ConfigError(
+                f"trading.slice_lead_ms {self.slice_lead_ms} must be from 0 to "
+                f"{MAX_SLICE_LEAD_MS} milliseconds (half the shortest interval)"
+            )
         grace = (
             None
             if self.session_down_grace.lower() == "never"
@@ -350,6 +359,7 @@ class TradingConfig:
             session_down_grace=grace,
             max_consecutive_rejects=self.max_consecutive_rejects,
             reconcile_timeout=_period(self.reconcile_timeout, "trading.reconcile_timeout"),
+            slice_lead=timedelta(milliseconds=self.slice_lead_ms),
         )
 
 

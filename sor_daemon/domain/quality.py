@@ -11,7 +11,9 @@ can be recomputed from the journal.
 - **market VWAP and TWAP** over the order's life: traded notional over volume, and the mean of the
   mids sampled on the order's even grid (a time-weighted average);
 - **participation rate**: the order's filled quantity over the market volume on its venues
-  during its life (the market volume includes the order's own fills).
+  during its life (the market volume includes the order's own fills). The life is the samples
+  that end after the order started: the interval sizing the first slice, which ends as the order
+  starts, is left out, and the next one begins a slice lead before the start.
 
 A number that cannot be known (no fill yet, no book at the start, no volume seen) is None.
 Prices are given to 8 decimal places, slippage to 0.01 bp, the participation rate to 6 places.
@@ -60,7 +62,7 @@ class MarketSums:
     mids: Decimal = ZERO
     mid_count: int = 0
     volume: Decimal = ZERO
-    """The market volume of the samples from the order's start on that had one."""
+    """The market volume of the samples ending after the order's start that had one."""
     notional: Decimal = ZERO
 
     def add(self, sample: MarketSampled, started_at: datetime) -> None:
@@ -70,7 +72,7 @@ class MarketSums:
                 self.arrival = sample.mid
             self.mids += sample.mid
             self.mid_count += 1
-        if sample.start >= started_at and sample.volume is not None:
+        if sample.end > started_at and sample.volume is not None:
             self.volume += sample.volume
             if sample.notional is not None:
                 self.notional += sample.notional

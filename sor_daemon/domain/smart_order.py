@@ -13,7 +13,7 @@ could take the filled total past the amount: what is still open at the venue cou
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import attrs
@@ -58,11 +58,13 @@ and the slice's mid price, the routes that may go out (some clamped) and why oth
 
 @attrs.frozen
 class SlicePolicy:
-    """The daemon-wide rules a slice is planned by."""
+    """The daemon-wide rules a slice is planned by; ``lead`` is how long before its due time a
+    slice is planned (see ``SmartOrder.slice_window``)."""
 
     routing: RoutingPolicy
     complete_at_end: bool = False
     default_safety_threshold: Decimal = DEFAULT_SAFETY_THRESHOLD
+    lead: timedelta = timedelta(0)
 
 
 @attrs.frozen
@@ -198,15 +200,18 @@ class SmartOrder:
 
     # ---- deciding --------------------------------------------------------------------------
 
-    def slice_window(self, now: datetime) -> tuple[int, datetime, datetime]:
-        """The slice due at ``now`` and the interval before it, whose market activity sizes it.
+    def slice_window(self, now: datetime, lead: timedelta) -> tuple[int, datetime, datetime]:
+        """The slice to plan at ``now`` (the next one, or the newest due) and the interval whose
+        market activity sizes it: the one before the slice is planned, ``lead`` ahead of its due
+        time. Every slice's interval ends ``lead`` before it is due, so that one follows another
+        without gap or overlap, and none reaches past ``now``.
 
         A slice whose successors are due too (the order fell behind) is merged into the newest
         due one: ``slices_left`` counts from there, so the remainder is spread, never doubled.
         """
         index = max(self.next_slice, self.schedule.latest_due(now))
-        due = self.schedule.due(index)
-        return index, due - self.schedule.interval, due
+        end = min(self.schedule.due(index) - lead, now)
+        return index, end - self.schedule.interval, end
 
     def waiting_for(
         self, now: datetime, venues: Sequence[VenueBook], policy: SlicePolicy
@@ -232,13 +237,13 @@ class SmartOrder:
     ) -> SlicePlan:
         """The slice due at ``now``: the market sample, then its child orders or why it skips.
 
-        ``activity`` is what the market traded in ``slice_window(now)``'s interval on the
+        ``activity`` is what the market traded in ``slice_window``'s interval on the
         order's venues (None when unknown): VWAP sizes the slice from it, and every order keeps
         it for its execution quality. ``screen`` (the risk gate) passes, clamps or refuses each
         route; a refused share stays unplanned, so later slices catch it up. A slice the limit
         price keeps out of the market is skipped the same way, and the plan says the order waits.
         """
-        index, start, end = self.slice_window(now)
+        index, start, end = self.slice_window(now, policy.lead)
         sample = self._sample(index, start, end, activity, venues, now)
         target, why_nothing = self._slice_target(index, sample.volume, policy)
         if target <= 0:

@@ -33,11 +33,13 @@ class TokenBucket:
     tokens: Decimal
     updated: datetime
 
-    def take(self, now: datetime, rate: Decimal, burst: int) -> bool:
-        """Refill for the time since the last take, then take a token if there is one."""
-        elapsed = Decimal(str(max((now - self.updated).total_seconds(), 0.0)))
+    def take(self, at: datetime, rate: Decimal, burst: int) -> bool:
+        """Refill for the time from the last take to ``at``, then take a token if there is
+        one. Takes are for when children are sent, not always in that order: a take for an
+        earlier time refills nothing and leaves the bucket's time where it was."""
+        elapsed = Decimal(str(max((at - self.updated).total_seconds(), 0.0)))
         self.tokens = min(Decimal(burst), self.tokens + elapsed * rate)
-        self.updated = now
+        self.updated = max(self.updated, at)
         if self.tokens < 1:
             return False
         self.tokens -= 1
@@ -63,14 +65,17 @@ class RiskGate:
         """Refuse a smart order amount over the limit (ProtocolError INVALID_PARAMETER)."""
         check_order_amount(amount, instruments, self.limits)
 
-    def screen(self, routes: Sequence[Route], mid: Decimal | None) -> Screened:
-        """The routes that may go out now: within their caps and the collar, and within their
-        venue's child order rate. A route refused for the rate takes no token."""
+    def screen(
+        self, routes: Sequence[Route], mid: Decimal | None, send_at: datetime | None = None
+    ) -> Screened:
+        """The routes that may go out at ``send_at`` (now when None: a slice planned ahead is
+        sent when due): within their caps and the collar, and within their venue's child order
+        rate then. A route refused for the rate takes no token."""
         screened = screen_routes(routes, mid, self.limits)
         rate = self.limits.child_orders_per_second
         if rate is None:
             return screened
-        now = self._clock.now()
+        now = max(send_at, self._clock.now()) if send_at else self._clock.now()
         allowed: list[Route] = []
         notes = list(screened.notes)
         for route in screened.routes:

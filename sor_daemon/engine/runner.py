@@ -4,10 +4,17 @@ The runner sleeps until the next slice is due or a message arrives in its inbox 
 an EMS session change, a cancel or an update). Every change goes the same way: the domain decides
 an event, the journal makes it durable, the order applies it, the feed tells the clients. Child
 orders are journaled before they are sent; fills are journaled before they are announced.
+
+A slice is planned and journaled ``slice_lead`` before it is due, and its children are sent when
+it is due: the journal's commit (a turn of the writer thread and of Trio's scheduler, milliseconds
+under load) is then not part of how late they leave. Whatever could change the slice before it
+goes (a cancel, a change, a halt, the session going down, the order ending, a reconciliation)
+takes the staged children back first, as children not sent; the next slice catches them up.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -122,6 +129,14 @@ class Services:
     observers: list[Observer] = attrs.Factory(list)
 
 
+@attrs.frozen
+class _Staged:
+    """A slice journaled ahead of its due time: its children, sent at ``due``."""
+
+    children: tuple[ChildPlanned, ...]
+    due: datetime
+
+
 class OrderRunner:
     """Drives one smart order from its schedule and its inbox until it is over."""
 
@@ -139,6 +154,7 @@ class OrderRunner:
         self._down_since: datetime | None = None if services.gateway.is_up else services.clock.now()
         self._retry_at: datetime | None = None
         self._reconcile_by: datetime | None = None
+        self._staged: _Staged | None = None
         self._halted = services.risk.halted
         self._feed_fills = feed_fills()
         self._log = log.bind(smart_order_id=order.id)
@@ -204,12 +220,17 @@ class OrderRunner:
         if self._reconcile_by is not None:
             return self._reconcile_by
         overdue_at = self._overdue_at()
-        if self.order.status.terminal or self._halted is not None:
+        if self._staged is not None:
+            wake_at = self._staged.due
+        elif self.order.status.terminal or self._halted is not None:
             return overdue_at
-        due = self.order.next_due()
-        if due is not None and self._retry_at is not None:
-            due = max(due, self._retry_at)
-        return min((at for at in (due, overdue_at) if at is not None), default=None)
+        else:
+            wake_at = self.order.next_due()
+            if wake_at is not None:
+                wake_at -= self._services.settings.slice_lead
+                if self._retry_at is not None:
+                    wake_at = max(wake_at, self._retry_at)
+        return min((at for at in (wake_at, overdue_at) if at is not None), default=None)
 
     def _overdue_at(self) -> datetime | None:
         """When the oldest open child will have gone unreported for ``reconcile_timeout``.
@@ -245,7 +266,12 @@ class OrderRunner:
             self._log.warning("child orders unreported: asking the EMS about them")
             await self._reconcile()
             return
-        await self._trade_slice(now)
+        staged = self._staged
+        if staged is None:
+            await self._trade_slice(now)
+        elif staged.due <= now:
+            self._staged = None
+            await self._send(staged.children)
 
     async def _reconcile(self) -> None:
         """Ask the EMS where every open child stands before anything new is sent.
@@ -253,6 +279,7 @@ class OrderRunner:
         Children whose fate is unknown (sent before a restart or a lost session) hold back new
         slices until the EMS answers their status requests, or until ``reconcile_timeout``.
         """
+        await self._unstage("the EMS was asked about open child orders")
         unknown = self.order.open_children
         if not unknown:
             return
@@ -289,7 +316,8 @@ class OrderRunner:
             await self._set_info(waiting)
             return
         self._retry_at = None
-        _, start, end = self.order.slice_window(now)
+        index, start, end = self.order.slice_window(now, policy.lead)
+        due = self.order.schedule.due(index)
         activity = await self._services.market.activity(
             [instrument.symbol_id_coinapi for instrument in self._instruments], start, end
         )
@@ -297,9 +325,8 @@ class OrderRunner:
             await self._handle(Halt(self._services.risk.halted))
             return
         now = self._services.clock.now()
-        plan = self.order.plan_slice(
-            now, self._venue_books(), activity, policy, self._services.risk.screen
-        )
+        screen = functools.partial(self._services.risk.screen, send_at=due)
+        plan = self.order.plan_slice(now, self._venue_books(), activity, policy, screen)
         if plan.risk is not None:
             self._log.warning("risk check", slice=plan.sample.slice_index, reason=plan.risk)
         if plan.skipped is not None:
@@ -313,11 +340,15 @@ class OrderRunner:
             return
         if plan.routing is not None and plan.routing.left_out:
             self._log.info("venues left out of slice", reasons=plan.routing.explain())
-        await self._send_children(plan)
+        await self._journal_children(plan)
+        if due > self._services.clock.now():
+            self._staged = _Staged(plan.children, due)
+        else:
+            await self._send(plan.children)
 
-    async def _send_children(self, plan: SlicePlan) -> None:
-        """Journal the slice (and the end of any wait it was in, or what the risk gate changed),
-        announce it, then send it."""
+    async def _journal_children(self, plan: SlicePlan) -> None:
+        """Journal the slice (and the end of any wait it was in, or what the risk gate changed)
+        and announce it: its children are open from here, sent or not."""
         events = plan.events
         if self.order.status_info != plan.risk:
             info = StatusChanged(self.order.id, self.order.status, plan.risk, plan.sample.at)
@@ -326,7 +357,10 @@ class OrderRunner:
         failpoints.reached(failpoints.CHILD_JOURNALED)
         for event in events:
             self._announce(event, self.order.apply(event))
-        for event in plan.children:
+
+    async def _send(self, children: Sequence[ChildPlanned]) -> None:
+        """Send journaled children; one the session cannot take is done with nothing filled."""
+        for event in children:
             sent = self._services.gateway.send_new(event)
             if not sent or debug_enabled():
                 (self._log.debug if sent else self._log.warning)(
@@ -337,14 +371,25 @@ class OrderRunner:
                     price=str(event.price),
                 )
             if not sent:
-                await self._on_report(
-                    ChildReport(
-                        event.child_id,
-                        ChildStatus.CANCELED,
-                        cum_qty=self.order.children[event.child_id].cum_qty,
-                        text="not sent: the EMS session is down",
-                    )
-                )
+                await self._not_sent(event, "the EMS session is down")
+
+    async def _unstage(self, why: str) -> None:
+        """Take back the slice staged for its due time, if any: its children end unsent."""
+        staged, self._staged = self._staged, None
+        if staged is not None:
+            self._log.info("staged slice not sent", reason=why)
+            for event in staged.children:
+                await self._not_sent(event, f"{why} before it was due")
+
+    async def _not_sent(self, child: ChildPlanned, why: str) -> None:
+        await self._on_report(
+            ChildReport(
+                child.child_id,
+                ChildStatus.CANCELED,
+                cum_qty=self.order.children[child.child_id].cum_qty,
+                text=f"not sent: {why}",
+            )
+        )
 
     def _venue_books(self) -> list[VenueBook]:
         market = self._services.market
@@ -365,11 +410,17 @@ class OrderRunner:
                 await self._on_command(
                     message.reply,
                     lambda now: self.order.cancel(message.reason, now, message.client_ref),
+                    "the smart order was cancelled",
                 )
             case Change():
-                await self._on_command(message.reply, lambda now: self._change(message, now))
+                await self._on_command(
+                    message.reply,
+                    lambda now: self._change(message, now),
+                    "the smart order was changed",
+                )
             case Halt():
                 self._halted = message.reason
+                await self._unstage("trading was halted")
                 await self._set_info(self._idle_info())
             case Resume():
                 self._halted = None
@@ -421,14 +472,20 @@ class OrderRunner:
         if self._down_since is not None:
             return
         self._down_since = self._services.clock.now()
+        await self._unstage("the EMS session went down")
         await self._set_info(f"paused: {message.reason}")
 
-    async def _on_command(self, reply: Reply, decide: Callable[[datetime], Event]) -> None:
+    async def _on_command(
+        self, reply: Reply, decide: Callable[[datetime], Event], unstage_why: str
+    ) -> None:
+        """Carry out a command, or refuse it having changed nothing; one carried out takes back
+        the staged slice first, planned on what the command changes."""
         try:
             event = decide(self._services.clock.now())
         except ProtocolError as error:
             reply.fail(error)
             return
+        await self._unstage(unstage_why)
         await self._record(event)
         reply.succeed()
 
@@ -448,6 +505,7 @@ class OrderRunner:
         if event.status.terminal:
             # One commit for both: many orders can end in the same second (a schedule's end).
             await self._record(await self._close_sample(), event)
+            await self._unstage("the smart order ended")
         else:
             await self._record(event)
 

@@ -17,6 +17,8 @@ class TradingSettings:
     """How the engine trades; every field has a default a desk can start with.
 
     ``market_data_retry`` is how soon a slice that found no usable venue looks again.
+    ``slice_lead`` is how long before its due time a slice is planned and journaled, so that
+    its children leave on time rather than one journal commit late.
     """
 
     price_tolerance_bps: Decimal = Decimal(10)
@@ -27,6 +29,7 @@ class TradingSettings:
     max_consecutive_rejects: int = 3
     market_data_retry: timedelta = timedelta(milliseconds=250)
     reconcile_timeout: timedelta = timedelta(seconds=5)
+    slice_lead: timedelta = timedelta(milliseconds=50)
 
     @property
     def slice_policy(self) -> SlicePolicy:
@@ -35,4 +38,5 @@ class TradingSettings:
             routing=RoutingPolicy(self.price_tolerance_bps, self.max_book_age),
             complete_at_end=self.complete_at_end,
             default_safety_threshold=self.default_safety_threshold,
+            lead=self.slice_lead,
         )

@@ -12,6 +12,7 @@ import trio.testing
 from sor_daemon.config import config_from_dict
 from sor_daemon.domain.risk import RiskLimits
 from sor_daemon.domain.values import OrderStatus
+from sor_daemon.engine.risk_gate import TokenBucket
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import ParameterChanges
 from sor_daemon.service import reload_risk_limits
@@ -98,3 +99,13 @@ async def test_a_reload_swaps_the_risk_limits(rig: Rig) -> None:
     assert reload_risk_limits(gate, config) == "risk limits updated"
     assert gate.limits.max_child_notional == Decimal(500000)
     assert reload_risk_limits(gate, config) is None
+
+
+def test_a_take_for_an_earlier_time_does_not_turn_the_bucket_back() -> None:
+    # Slices planned ahead take their tokens for when they will be sent, not always in order.
+    rate, burst = Decimal(1), 2
+    bucket = TokenBucket(Decimal(burst), START)
+    assert bucket.take(START + timedelta(seconds=2), rate, burst)
+    assert bucket.take(START + timedelta(seconds=1), rate, burst)  # the last token, no refill
+    # Half a token refilled since 2 s, not one and a half since 1 s.
+    assert not bucket.take(START + timedelta(seconds=2.5), rate, burst)

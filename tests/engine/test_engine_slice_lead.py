@@ -1,0 +1,133 @@
+"""Slices planned ahead: journaled ``slice_lead`` before they are due, sent when due, and taken
+back unsent when something changes the order in between (mock clock, paper venue)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import trio
+import trio.testing
+
+from sor_daemon.domain.events import ChildPlanned
+from sor_daemon.domain.smart_order import SmartOrder
+from sor_daemon.domain.values import ChildStatus, OrderStatus
+from sor_daemon.engine.ports import SessionDown, SessionUp
+from sor_daemon.engine.settings import TradingSettings
+from sor_daemon.protocol.errors import ProtocolError
+from sor_daemon.protocol.messages import ParameterChanges
+from tests.support.orders import START
+from tests.support.rig import Rig, new, replayed, wait_until_over
+
+LEAD = TradingSettings().slice_lead
+"""The rig's lead: the default."""
+MINUTE = timedelta(minutes=1)
+
+
+async def sleep_into_the_lead(rig: Rig, order: SmartOrder, slice_index: int) -> None:
+    """Sleep until slice ``slice_index`` of ``order`` is staged, and not yet due."""
+    moment = order.schedule.due(slice_index) - LEAD / 2
+    await trio.sleep_until(rig.engine.services.clock.deadline(moment))
+
+
+def planned_at(rig: Rig, order: SmartOrder) -> list[timedelta]:
+    """When each child was planned, from the journal, as offsets from START."""
+    events = rig.journal.events_of(order.id)
+    return [event.at - START for event in events if isinstance(event, ChildPlanned)]
+
+
+def staged_child_is_back(order: SmartOrder, child_id: str, why: str) -> bool:
+    child = order.children[child_id]
+    return (
+        child.status is ChildStatus.CANCELED
+        and child.cum_qty == 0
+        and child.text == f"not sent: {why} before it was due"
+    )
+
+
+async def test_a_slice_is_journaled_its_lead_ahead_and_sent_when_due(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    order = await rig.engine.submit(new("0.3", "2MIN", "1MIN"))
+    await wait_until_over(order)
+    assert order.status is OrderStatus.COMPLETED
+    # Slice 0 goes on acceptance; each later one is planned its lead ahead and leaves when due.
+    assert planned_at(rig, order) == [timedelta(0), MINUTE - LEAD, 2 * MINUTE - LEAD]
+    assert [at - START for _, at in rig.venue.sent] == [timedelta(0), MINUTE, 2 * MINUTE]
+    assert replayed(rig.journal, order.id) == order
+
+
+async def test_a_staged_slice_waits_for_its_due_time(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    order = await rig.engine.submit(new("0.3", "2MIN", "1MIN"))
+    await sleep_into_the_lead(rig, order, 1)
+    assert len(order.children) == 2 and len(rig.venue.sent) == 1
+    assert order.open_children[0].status is ChildStatus.PENDING_NEW
+    await trio.sleep(LEAD.total_seconds())
+    assert len(rig.venue.sent) == 2 and not order.open_children
+
+
+async def test_a_cancel_takes_the_staged_slice_back_unsent(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    order = await rig.engine.submit(new("0.3", "2MIN", "1MIN"))
+    await sleep_into_the_lead(rig, order, 1)
+    await rig.engine.cancel(order.id)
+    await trio.sleep(5)
+    assert len(rig.venue.sent) == 1
+    assert staged_child_is_back(order, "day-1-2", "the smart order was cancelled")
+    assert order.status is OrderStatus.CANCELLED and order.filled == Decimal("0.1")
+    assert not order.open_children
+    assert replayed(rig.journal, order.id) == order
+
+
+async def test_a_halt_takes_the_staged_slice_back_and_later_slices_catch_it_up(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    order = await rig.engine.submit(new("0.4", "3MIN", "1MIN"))
+    await sleep_into_the_lead(rig, order, 1)
+    await rig.engine.halt("desk says stop")
+    await trio.sleep(30)
+    assert len(rig.venue.sent) == 1
+    assert staged_child_is_back(order, "day-1-2", "trading was halted")
+    await rig.engine.resume()
+    await wait_until_over(order)
+    assert order.status is OrderStatus.COMPLETED and order.filled == Decimal("0.4")
+    assert replayed(rig.journal, order.id) == order
+
+
+async def test_a_lost_session_takes_the_staged_slice_back(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    order = await rig.engine.submit(new("0.4", "3MIN", "1MIN"))
+    await sleep_into_the_lead(rig, order, 1)
+    rig.venue.is_up = False
+    rig.events.publish(SessionDown("connection lost"))
+    await trio.sleep(5)
+    assert staged_child_is_back(order, "day-1-2", "the EMS session went down")
+    rig.venue.is_up = True
+    rig.events.publish(SessionUp())
+    await wait_until_over(order)
+    assert order.status is OrderStatus.COMPLETED and order.filled == Decimal("0.4")
+    # No status request for the child that never left: it was known to be back.
+    assert "day-1-2" not in rig.venue.status_requests
+
+
+async def test_a_refused_change_leaves_the_staged_slice_and_an_accepted_one_takes_it_back(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    order = await rig.engine.submit(new("0.4", "3MIN", "1MIN"))
+    await sleep_into_the_lead(rig, order, 1)
+    with pytest.raises(ProtocolError):
+        await rig.engine.change(order.id, ParameterChanges(amount=Decimal("0.05")))
+    await trio.sleep(LEAD.total_seconds())
+    assert [child.child_id for child, _ in rig.venue.sent] == ["day-1-1", "day-1-2"]
+    await sleep_into_the_lead(rig, order, 2)
+    await rig.engine.change(order.id, ParameterChanges(amount=Decimal("0.6")))
+    assert staged_child_is_back(order, "day-1-3", "the smart order was changed")
+    await wait_until_over(order)
+    assert order.status is OrderStatus.COMPLETED and order.filled == Decimal("0.6")
+    assert "day-1-3" not in [child.child_id for child, _ in rig.venue.sent]
+    assert replayed(rig.journal, order.id) == order
