@@ -12,8 +12,8 @@ can be recomputed from the journal.
   mids sampled on the order's even grid (a time-weighted average);
 - **participation rate**: the order's filled quantity over the market volume on its venues
   during its life (the market volume includes the order's own fills). The life is the samples
-  that end after the order started: the interval sizing the first slice, which ends as the order
-  starts, is left out, and the next one begins a slice lead before the start.
+  that end after the order started: the interval sizing the first slice, over by the start, is
+  left out, and the next one, which begins a slice lead before the start, counts.
 
 A number that cannot be known (no fill yet, no book at the start, no volume seen) is None.
 Prices are given to 8 decimal places, slippage to 0.01 bp, the participation rate to 6 places.

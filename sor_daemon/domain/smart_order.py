@@ -235,7 +235,8 @@ class SmartOrder:
         policy: SlicePolicy,
         screen: RouteScreen | None = None,
     ) -> SlicePlan:
-        """The slice due at ``now``: the market sample, then its child orders or why it skips.
+        """The slice ``slice_window`` picks at ``now``: the market sample, then its child orders
+        or why it skips.
 
         ``activity`` is what the market traded in ``slice_window``'s interval on the
         order's venues (None when unknown): VWAP sizes the slice from it, and every order keeps

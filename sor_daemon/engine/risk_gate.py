@@ -75,15 +75,15 @@ class RiskGate:
         rate = self.limits.child_orders_per_second
         if rate is None:
             return screened
-        now = max(send_at, self._clock.now()) if send_at else self._clock.now()
+        at = max(send_at, self._clock.now()) if send_at else self._clock.now()
         allowed: list[Route] = []
         notes = list(screened.notes)
         for route in screened.routes:
             exchange = route.instrument.exchange
             bucket = self._buckets.setdefault(
-                exchange, TokenBucket(Decimal(self.limits.child_order_burst), now)
+                exchange, TokenBucket(Decimal(self.limits.child_order_burst), at)
             )
-            if bucket.take(now, rate, self.limits.child_order_burst):
+            if bucket.take(at, rate, self.limits.child_order_burst):
                 allowed.append(route)
             else:
                 notes.append(
