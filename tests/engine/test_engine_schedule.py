@@ -13,12 +13,11 @@ import trio.testing
 from sor_daemon.domain.events import ChildReported
 from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.domain.values import ChildStatus, OrderStatus
-from sor_daemon.engine.ports import SessionDown, SessionUp
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import ParameterChanges
 from sor_daemon.protocol.periods import Period
 from tests.support.orders import START
-from tests.support.rig import Rig, new, replayed, wait_until_over
+from tests.support.rig import Rig, lose_session, new, replayed, restore_session, wait_until_over
 
 
 async def test_a_one_day_twap_fires_every_slice_on_its_absolute_time(
@@ -135,12 +134,6 @@ async def test_a_duplicate_client_id_is_refused(
         await rig.engine.submit(new("10", "10MIN", "1MIN", order_id="same"))
 
 
-async def lose_session(rig: Rig, reason: str = "connection lost") -> None:
-    rig.venue.is_up = False
-    rig.events.publish(SessionDown(reason))
-    await trio.sleep(0.5)
-
-
 async def test_a_lost_ems_session_pauses_the_order_until_it_is_back(
     rig: Rig, autojump_clock: trio.testing.MockClock
 ) -> None:
@@ -151,8 +144,7 @@ async def test_a_lost_ems_session_pauses_the_order_until_it_is_back(
     assert order.status_info == "paused: connection lost"
     await trio.sleep(25)
     assert len(rig.venue.sent) == 2
-    rig.venue.is_up = True
-    rig.events.publish(SessionUp())
+    restore_session(rig)
     await wait_until_over(order)
     assert order.status is OrderStatus.COMPLETED
     assert order.filled == Decimal(10)
@@ -182,8 +174,7 @@ async def drop_a_report_and_reconnect(rig: Rig, order: SmartOrder, answer_status
     assert len(order.open_children) == 1
     rig.venue.silent = False
     rig.venue.answer_status = answer_status
-    rig.venue.is_up = True
-    rig.events.publish(SessionUp())
+    restore_session(rig)
 
 
 async def test_after_a_reconnect_open_children_are_reconciled_before_trading(

@@ -13,12 +13,11 @@ import trio.testing
 from sor_daemon.domain.events import ChildPlanned
 from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.domain.values import ChildStatus, OrderStatus
-from sor_daemon.engine.ports import SessionDown, SessionUp
 from sor_daemon.engine.settings import TradingSettings
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import ParameterChanges
 from tests.support.orders import START
-from tests.support.rig import Rig, new, replayed, wait_until_over
+from tests.support.rig import Rig, lose_session, new, replayed, restore_session, wait_until_over
 
 LEAD = TradingSettings().slice_lead
 """The rig's lead: the default."""
@@ -103,12 +102,9 @@ async def test_a_lost_session_takes_the_staged_slice_back(
 ) -> None:
     order = await rig.engine.submit(new("0.4", "3MIN", "1MIN"))
     await sleep_into_the_lead(rig, order, 1)
-    rig.venue.is_up = False
-    rig.events.publish(SessionDown("connection lost"))
-    await trio.sleep(5)
+    await lose_session(rig)
     assert staged_child_is_back(order, "day-1-2", "the EMS session went down")
-    rig.venue.is_up = True
-    rig.events.publish(SessionUp())
+    restore_session(rig)
     await wait_until_over(order)
     assert order.status is OrderStatus.COMPLETED and order.filled == Decimal("0.4")
     # No status request for the child that never left: it was known to be back.

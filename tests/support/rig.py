@@ -11,7 +11,7 @@ from sor_daemon.domain.events import StatusChanged
 from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.engine.engine import Engine
 from sor_daemon.engine.feed import Feed
-from sor_daemon.engine.ports import GatewayEvent
+from sor_daemon.engine.ports import GatewayEvent, SessionDown, SessionUp
 from sor_daemon.engine.relay import Relay
 from sor_daemon.protocol.codec import parse_ws_message
 from sor_daemon.protocol.messages import NewSmartOrder
@@ -60,6 +60,19 @@ def new(
     )
     assert isinstance(message, NewSmartOrder)
     return message
+
+
+async def lose_session(rig: Rig, reason: str = "connection lost") -> None:
+    """The paper venue's session goes down, and the runners have heard it."""
+    rig.venue.is_up = False
+    rig.events.publish(SessionDown(reason))
+    await trio.sleep(0.5)
+
+
+def restore_session(rig: Rig) -> None:
+    """The paper venue's session is back."""
+    rig.venue.is_up = True
+    rig.events.publish(SessionUp())
 
 
 async def wait_until_over(order: SmartOrder) -> None:
