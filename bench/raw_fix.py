@@ -7,8 +7,9 @@ settings writers, and speak the EMS dialect with the daemon's and the simulator'
 - ``python -m bench.raw_fix acceptor --port P --status-port S --data-dir D`` answers every
   NewOrderSingle with one ExecutionReport filling it completely at its limit price (and a status
   request with that filled state), and serves ``GET /`` on ``S``: how many orders it answered,
-  the wall-clock times of the first and last answer and now, how many status requests it had,
-  how many other application messages it ignored, and the CPU time it has used. It stops on
+  the wall-clock times of the first and last answer and now, how far behind the last answer
+  was (its time less the order's SendingTime), how many status requests it had, how many other
+  application messages it ignored, and the CPU time it has used. It stops on
   SIGTERM. The benchmark uses the same acceptor as the EMS of the daemon, so both runs do the
   same acceptor work.
 - ``python -m bench.raw_fix initiator --port P --count N --data-dir D`` logs on, sends N
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import queue
 import signal
 import subprocess
 import sys
@@ -41,7 +43,7 @@ import httpx
 import quickfix as fix
 
 from sor_daemon.domain.events import ChildPlanned
-from sor_daemon.fix.dialect import Tag, new_order_single
+from sor_daemon.fix.dialect import Tag, new_order_single, parse_timestamp
 from sor_daemon.fix.dictionary import write_ems_dictionary
 from sor_daemon.fix.ems import EmsSettings
 from sor_daemon.fix.settings import common_defaults, initiator_settings, write_settings
@@ -53,12 +55,19 @@ from sor_daemon.sim.fixcodec import (
     parse_new_order,
     parse_status,
 )
-from sor_daemon.sim.orders import ExecType, ExecutionReport, NewOrderRequest, OrderStatus
+from sor_daemon.sim.orders import (
+    ExecType,
+    ExecutionReport,
+    NewOrderRequest,
+    OrderStatus,
+    StatusRequest,
+)
 from sor_daemon.sim.service import free_port
 
 BEGIN_STRING = "FIX.4.4"
 EMS = EmsSettings()
 """The daemon's default EMS session: the acceptor takes its target comp id as its own."""
+ACCEPTOR_SESSION = fix.SessionID(BEGIN_STRING, EMS.target_comp_id, EMS.sender_comp_id)
 STARTUP_SECONDS = 30
 IN_FLIGHT = 256
 """Orders the raw initiator keeps outstanding at most. Queueing all of them at once (tens of
@@ -96,18 +105,29 @@ class _QuietApplication(fix.Application):
 
 
 class FillingApplication(_QuietApplication):
-    """The acceptor: every NewOrderSingle is answered at once with a complete fill, and a status
-    request about one of them with its filled state (the daemon asks when a report is late)."""
+    """The acceptor: every NewOrderSingle is answered with a complete fill, and a status request
+    about one of them with its filled state (the daemon asks when a report is late).
+
+    The callback only reads the request and queues it; ``answer_forever``, on a thread of its
+    own, answers in order. Answering in the callback stopped the session's reading whenever a
+    send blocked: on a full machine the unread requests then filled the socket's receive buffer,
+    loopback TCP dropped segments and backed off for seconds, and the daemon's session stalled
+    with it (seen as three-second silences, then a dropped session, in the throughput runs).
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self._lock = threading.Lock()
+        self._requests: queue.SimpleQueue[_Request] = queue.SimpleQueue()
         self._fills: dict[str, ExecutionReport] = {}
         self.answered = 0
         self.status_requests = 0
         self.ignored = 0
         self.first: float | None = None
         self.last: float | None = None
+        self.behind_seconds = 0.0
+        """How long after its SendingTime the latest order was answered: it grows when the
+        orders come faster than this process answers them (on a full machine, say)."""
 
     def status(self) -> dict[str, Any]:
         """What was answered so far, with the wall-clock time of this snapshot."""
@@ -118,6 +138,7 @@ class FillingApplication(_QuietApplication):
                 "ignored": self.ignored,
                 "first": self.first,
                 "last": self.last,
+                "behind_seconds": self.behind_seconds,
                 "now": time.time(),
                 "cpu_seconds": time.process_time(),
             }
@@ -126,32 +147,46 @@ class FillingApplication(_QuietApplication):
         """Nothing to do: sequence numbers reset on every logon, as CoinAPI's sample does."""
 
     def fromApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
-        """Fill a NewOrderSingle, answer a status request; count anything else as ignored."""
+        """Queue a NewOrderSingle or a status request; count anything else as ignored."""
         try:
             msg_type = message.getHeader().getField(Tag.MSG_TYPE)
             if msg_type == NEW_ORDER_SINGLE:
-                self._fill(message, sessionID)
+                sent = message.getHeader().getField(Tag.SENDING_TIME)
+                self._requests.put(_NewOrder(parse_new_order(message), sent))
             elif msg_type == ORDER_STATUS_REQUEST:
-                self._answer_status(message, sessionID)
+                self._requests.put(parse_status(message))
             else:
                 with self._lock:
                     self.ignored += 1
         except Exception as error:  # an exception escaping a callback kills the process
             print(f"raw acceptor: {error!r}", file=sys.stderr, flush=True)
 
-    def _fill(self, message: fix.Message, session_id: fix.SessionID) -> None:
-        report = _fill_report(parse_new_order(message))
-        fix.Session.sendToTarget(encode(report, lean=False), session_id)
+    def answer_forever(self) -> None:
+        """Answer the queued requests in order, for as long as the process runs."""
+        while True:
+            request = self._requests.get()
+            try:
+                if isinstance(request, _NewOrder):
+                    self._fill(request)
+                else:
+                    self._answer_status(request)
+            except Exception as error:
+                print(f"raw acceptor: {error!r}", file=sys.stderr, flush=True)
+
+    def _fill(self, request: _NewOrder) -> None:
+        report = _fill_report(request.order)
+        fix.Session.sendToTarget(encode(report, lean=False), ACCEPTOR_SESSION)
         now = time.time()
+        sent = parse_timestamp(request.sending_time, Tag.SENDING_TIME)
         with self._lock:
             self._fills[report.client_order_id] = report
             self.answered += 1
+            self.behind_seconds = now - sent.timestamp()
             self.last = now
             if self.first is None:
                 self.first = now
 
-    def _answer_status(self, message: fix.Message, session_id: fix.SessionID) -> None:
-        request = parse_status(message)
+    def _answer_status(self, request: StatusRequest) -> None:
         with self._lock:
             self.status_requests += 1
             number = self.status_requests
@@ -167,7 +202,18 @@ class FillingApplication(_QuietApplication):
             status_request_id=request.status_request_id,
             transact_time=datetime.now(UTC),
         )
-        fix.Session.sendToTarget(encode(report, lean=False), session_id)
+        fix.Session.sendToTarget(encode(report, lean=False), ACCEPTOR_SESSION)
+
+
+@attrs.frozen
+class _NewOrder:
+    """A NewOrderSingle as read in the callback, waiting for its answer."""
+
+    order: NewOrderRequest
+    sending_time: str
+
+
+_Request = _NewOrder | StatusRequest
 
 
 def _fill_report(order: NewOrderRequest) -> ExecutionReport:
@@ -212,8 +258,8 @@ def serve_acceptor(port: int, status_port: int, data_dir: Path) -> None:
     }
     session = {
         "BeginString": BEGIN_STRING,
-        "SenderCompID": EMS.target_comp_id,
-        "TargetCompID": EMS.sender_comp_id,
+        "SenderCompID": ACCEPTOR_SESSION.getSenderCompID().getValue(),
+        "TargetCompID": ACCEPTOR_SESSION.getTargetCompID().getValue(),
     }
     settings = write_settings(data_dir, defaults, [session])
     application = FillingApplication()
@@ -222,6 +268,7 @@ def serve_acceptor(port: int, status_port: int, data_dir: Path) -> None:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     acceptor.start()
+    threading.Thread(target=application.answer_forever, daemon=True).start()
     server = ThreadingHTTPServer(("127.0.0.1", status_port), _status_handler(application))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

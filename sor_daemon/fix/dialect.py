@@ -59,6 +59,7 @@ class Tag:
     ORIG_CL_ORD_ID = 41
     PRICE = 44
     SECURITY_ID = 48
+    SENDING_TIME = 52
     SIDE = 54
     SYMBOL = 55
     TIME_IN_FORCE = 59

@@ -190,9 +190,12 @@ def running_simulator(
         print(f"the simulator exited with {returncode} (log: {log_path})", file=sys.stderr)
 
 
-def remote_config(directory: Path, simulator: Simulator, api_port: int, extra: str = "") -> Path:
+def remote_config(
+    directory: Path, simulator: Simulator, api_port: int, extra: str = "", ems: str = ""
+) -> Path:
     """A daemon config pointing at a simulator process, as at a remote EMS and market-data
-    server; ``extra`` is appended (whole tables of its own)."""
+    server; ``ems`` is added to the ``[ems]`` table (lines of keys), ``extra`` is appended (whole
+    tables of its own)."""
     path = directory / "sor-daemon.toml"
     path.write_text(
         f'data_dir = "{directory / "data"}"\n'
@@ -203,6 +206,7 @@ def remote_config(directory: Path, simulator: Simulator, api_port: int, extra: s
         f"port = {simulator.fix_port}\n"
         f'rest_url = "{simulator.url}"\n'
         f"reset_on_logon = {str(simulator.reset_on_logon).lower()}\n"
+        f"{ems}"
         "[market_data]\n"
         'mode = "remote"\n'
         f"port = {simulator.md_port}\n"
