@@ -291,7 +291,8 @@ class Engine:
     def _start_runner(self, order: SmartOrder) -> None:
         assert self._nursery is not None, "the engine is not running"
         inbox = self._inboxes[order.id] = Inbox[Message](self._alarms)
-        runner = OrderRunner(order, self._instruments_of(order), self.services, inbox)
+        instruments = self._instruments_of(order)
+        runner = OrderRunner(order, instruments, self.services, inbox, self._alarms)
         self._nursery.start_soon(self._run_runner, runner)
 
     async def _run_runner(self, runner: OrderRunner) -> None:

@@ -9,6 +9,7 @@ with a cancel scope cost about a tenth of the Trio thread with a thousand orders
 second (entering and leaving the scope, Trio's deadline bookkeeping, cancelling the wait). So the
 waits share one task: an inbox asks ``Alarms`` to ring at its reader's deadline, and the ringing
 wakes the reader with nothing; a wait ended by a message leaves its alarm to ring for nothing.
+A slice planned ahead of its due time rings on the same task to be sent (``staging``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from typing import Any, Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import trio
 
@@ -94,17 +95,24 @@ class Inbox(Generic[T]):
             trio.lowlevel.reschedule(reader)
 
 
+class Ringing(Protocol):
+    """What an alarm rings: an inbox, or a staged slice (``staging``)."""
+
+    def ring(self, alarm_at: float, now: float) -> None:
+        """The alarm set for ``alarm_at`` rang at ``now``; must not block."""
+
+
 class Alarms:
-    """Rings each inbox's alarm at its time (Trio's), from one task (``run``)."""
+    """Rings each alarm at its time (Trio's), from one task (``run``)."""
 
     def __init__(self) -> None:
-        self._due: list[tuple[float, int, Inbox[Any]]] = []
+        self._due: list[tuple[float, int, Ringing]] = []
         self._order = itertools.count()
         self._sleep: trio.CancelScope | None = None
 
-    def set(self, at: float, inbox: Inbox[Any]) -> None:
-        """Ring ``inbox`` at ``at``; never blocks."""
-        heapq.heappush(self._due, (at, next(self._order), inbox))
+    def set(self, at: float, ringing: Ringing) -> None:
+        """Ring ``ringing`` at ``at``; never blocks."""
+        heapq.heappush(self._due, (at, next(self._order), ringing))
         if self._sleep is not None and at < self._sleep.deadline:
             self._sleep.deadline = at
 
@@ -118,5 +126,5 @@ class Alarms:
             self._sleep = None
             now = trio.current_time()
             while self._due and self._due[0][0] <= now:
-                at, _, inbox = heapq.heappop(self._due)
-                inbox.ring(at, now)
+                at, _, ringing = heapq.heappop(self._due)
+                ringing.ring(at, now)

@@ -6,10 +6,11 @@ an event, the journal makes it durable, the order applies it, the feed tells the
 orders are journaled before they are sent; fills are journaled before they are announced.
 
 A slice is planned and journaled ``slice_lead`` before it is due, and its children are sent when
-it is due: the journal's commit (a turn of the writer thread and of Trio's scheduler, milliseconds
-under load) is then not part of how late they leave. Whatever could change the slice before it
-goes (a cancel, a change, a halt, the session going down, the order ending, a reconciliation)
-takes the staged children back first, as children not sent; the next slice catches them up.
+it is due, by the engine's alarm task (``staging``): the journal's commit (a turn of the writer
+thread and of Trio's scheduler, milliseconds under load) is then not part of how late they leave.
+Whatever could change the slice before it goes (a cancel, a change, a halt, the session going
+down, the order ending, a reconciliation) takes the staged children back first, as children not
+sent; the next slice catches them up.
 """
 
 from __future__ import annotations
@@ -36,14 +37,15 @@ from sor_daemon.domain.instruments import Instrument
 from sor_daemon.domain.risk import RiskLimits
 from sor_daemon.domain.router import VenueBook
 from sor_daemon.domain.smart_order import SlicePlan, SmartOrder
-from sor_daemon.domain.values import ChildReport, ChildStatus, Fill, OrderStatus
+from sor_daemon.domain.values import ChildReport, Fill, OrderStatus
 from sor_daemon.engine.clock import Clock
 from sor_daemon.engine.feed import Feed
-from sor_daemon.engine.inbox import Inbox
+from sor_daemon.engine.inbox import Alarms, Inbox
 from sor_daemon.engine.ports import MarketView, OrderGateway, SessionDown, SessionUp
 from sor_daemon.engine.presenting import feed_fills, status_change, trade_fill, trade_request
 from sor_daemon.engine.risk_gate import RiskGate
 from sor_daemon.engine.settings import TradingSettings
+from sor_daemon.engine.staging import SESSION_DOWN, StagedSlice, not_sent, send_children
 from sor_daemon.logs import debug_enabled
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import ParameterChanges
@@ -129,14 +131,6 @@ class Services:
     observers: list[Observer] = attrs.Factory(list)
 
 
-@attrs.frozen
-class _Staged:
-    """A slice journaled ahead of its due time: its children, sent at ``due``."""
-
-    children: tuple[ChildPlanned, ...]
-    due: datetime
-
-
 class OrderRunner:
     """Drives one smart order from its schedule and its inbox until it is over."""
 
@@ -146,15 +140,17 @@ class OrderRunner:
         instruments: Sequence[Instrument],
         services: Services,
         inbox: Inbox[Message],
+        alarms: Alarms,
     ) -> None:
         self.order = order
         self._instruments = list(instruments)
         self._services = services
         self._inbox = inbox
+        self._alarms = alarms
         self._down_since: datetime | None = None if services.gateway.is_up else services.clock.now()
         self._retry_at: datetime | None = None
         self._reconcile_by: datetime | None = None
-        self._staged: _Staged | None = None
+        self._staged: StagedSlice | None = None
         self._halted = services.risk.halted
         self._feed_fills = feed_fills()
         self._log = log.bind(smart_order_id=order.id)
@@ -220,9 +216,7 @@ class OrderRunner:
         if self._reconcile_by is not None:
             return self._reconcile_by
         overdue_at = self._overdue_at()
-        if self._staged is not None:
-            wake_at = self._staged.due
-        elif self.order.status.terminal or self._halted is not None:
+        if self.order.status.terminal or self._halted is not None:
             return overdue_at
         else:
             wake_at = self.order.next_due()
@@ -266,12 +260,7 @@ class OrderRunner:
             self._log.warning("child orders unreported: asking the EMS about them")
             await self._reconcile()
             return
-        staged = self._staged
-        if staged is None:
-            await self._trade_slice(now)
-        elif staged.due <= now:
-            self._staged = None
-            await self._send(staged.children)
+        await self._trade_slice(now)
 
     async def _reconcile(self) -> None:
         """Ask the EMS where every open child stands before anything new is sent.
@@ -342,7 +331,10 @@ class OrderRunner:
             self._log.info("venues left out of slice", reasons=plan.routing.explain())
         await self._journal_children(plan)
         if due > self._services.clock.now():
-            self._staged = _Staged(plan.children, due)
+            gateway, risk = self._services.gateway, self._services.risk
+            staged = StagedSlice(tuple(plan.children), gateway, risk, self._inbox.put, self._log)
+            self._alarms.set(self._services.clock.deadline(due), staged)
+            self._staged = staged
         else:
             await self._send(plan.children)
 
@@ -360,36 +352,18 @@ class OrderRunner:
 
     async def _send(self, children: Sequence[ChildPlanned]) -> None:
         """Send journaled children; one the session cannot take is done with nothing filled."""
-        for event in children:
-            sent = self._services.gateway.send_new(event)
-            if not sent or debug_enabled():
-                (self._log.debug if sent else self._log.warning)(
-                    "child order sent" if sent else "child order not sent",
-                    child_order_id=event.child_id,
-                    exchange=event.exchange,
-                    quantity=str(event.quantity),
-                    price=str(event.price),
-                )
-            if not sent:
-                await self._not_sent(event, "the EMS session is down")
+        for child in send_children(self._services.gateway, children, self._log):
+            await self._on_report(not_sent(child, SESSION_DOWN))
 
     async def _unstage(self, why: str) -> None:
-        """Take back the slice staged for its due time, if any: its children end unsent."""
+        """Take back the slice staged for its due time, unless it was sent: its children end
+        unsent."""
         staged, self._staged = self._staged, None
-        if staged is not None:
+        children = () if staged is None else staged.withdraw()
+        if children:
             self._log.info("staged slice not sent", reason=why)
-            for event in staged.children:
-                await self._not_sent(event, f"{why} before it was due")
-
-    async def _not_sent(self, child: ChildPlanned, why: str) -> None:
-        await self._on_report(
-            ChildReport(
-                child.child_id,
-                ChildStatus.CANCELED,
-                cum_qty=self.order.children[child.child_id].cum_qty,
-                text=f"not sent: {why}",
-            )
-        )
+        for child in children:
+            await self._on_report(not_sent(child, f"{why} before it was due"))
 
     def _venue_books(self) -> list[VenueBook]:
         market = self._services.market

@@ -127,3 +127,38 @@ async def test_a_refused_change_leaves_the_staged_slice_and_an_accepted_one_take
     assert order.status is OrderStatus.COMPLETED and order.filled == Decimal("0.6")
     assert "day-1-3" not in [child.child_id for child, _ in rig.venue.sent]
     assert replayed(rig.journal, order.id) == order
+
+
+async def test_a_staged_slice_the_session_refuses_when_due_ends_unsent(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    order = await rig.engine.submit(new("0.4", "3MIN", "1MIN"))
+    await sleep_into_the_lead(rig, order, 1)
+    rig.venue.is_up = False  # the session refuses sends before the runners hear it is down
+    await trio.sleep(LEAD.total_seconds())
+    child = order.children["day-1-2"]
+    assert child.status is ChildStatus.CANCELED and child.cum_qty == 0
+    assert child.text == "not sent: the EMS session is down"
+    rig.venue.is_up = True
+    await wait_until_over(order)
+    assert order.status is OrderStatus.COMPLETED and order.filled == Decimal("0.4")
+    assert replayed(rig.journal, order.id) == order
+
+
+async def test_a_slice_due_while_halted_waits_for_its_runner_to_take_it_back(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    order = await rig.engine.submit(new("0.4", "3MIN", "1MIN"))
+    await sleep_into_the_lead(rig, order, 1)
+    # The kill switch is on before the runner has heard of it (its Halt still on the way).
+    rig.engine.services.risk.halted = "desk says stop"
+    await trio.sleep(LEAD.total_seconds())
+    assert len(rig.venue.sent) == 1
+    assert order.children["day-1-2"].status is ChildStatus.PENDING_NEW
+    await rig.engine.halt("desk says stop")
+    await trio.sleep(1)
+    assert staged_child_is_back(order, "day-1-2", "trading was halted")
+    await rig.engine.resume()
+    await wait_until_over(order)
+    assert order.status is OrderStatus.COMPLETED and order.filled == Decimal("0.4")
+    assert replayed(rig.journal, order.id) == order

@@ -45,6 +45,8 @@ class PaperVenue:
         self.mass_cancels: list[str] = []
 
     def send_new(self, child: ChildPlanned) -> bool:
+        if not self.is_up:
+            return False  # a session that is down takes nothing
         self.sent.append((child, self._clock.now()))
         if self.reject_with is not None:
             report = ChildReport(
