@@ -218,12 +218,11 @@ class OrderRunner:
         overdue_at = self._overdue_at()
         if self.order.status.terminal or self._halted is not None:
             return overdue_at
-        else:
-            wake_at = self.order.next_due()
-            if wake_at is not None:
-                wake_at -= self._services.settings.slice_lead
-                if self._retry_at is not None:
-                    wake_at = max(wake_at, self._retry_at)
+        wake_at = self.order.next_due()
+        if wake_at is not None:
+            wake_at -= self._services.settings.slice_lead
+            if self._retry_at is not None:
+                wake_at = max(wake_at, self._retry_at)
         return min((at for at in (wake_at, overdue_at) if at is not None), default=None)
 
     def _overdue_at(self) -> datetime | None:
