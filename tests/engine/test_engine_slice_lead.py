@@ -36,6 +36,21 @@ def planned_at(rig: Rig, order: SmartOrder) -> list[timedelta]:
     return [event.at - START for event in events if isinstance(event, ChildPlanned)]
 
 
+async def with_slice_1_staged(rig: Rig) -> SmartOrder:
+    """A TWAP of 0.4 over three one-minute slices (the first sent on acceptance), its slice 1
+    staged and not yet due."""
+    order = await rig.engine.submit(new("0.4", "3MIN", "1MIN"))
+    await sleep_into_the_lead(rig, order, 1)
+    return order
+
+
+async def ends_complete(rig: Rig, order: SmartOrder, amount: str) -> None:
+    """Wait for ``order`` to end: completed with ``amount`` filled, and as the journal has it."""
+    await wait_until_over(order)
+    assert order.status is OrderStatus.COMPLETED and order.filled == Decimal(amount)
+    assert replayed(rig.journal, order.id) == order
+
+
 def staged_child_is_back(order: SmartOrder, child_id: str, why: str) -> bool:
     child = order.children[child_id]
     return (
@@ -85,28 +100,23 @@ async def test_a_cancel_takes_the_staged_slice_back_unsent(
 async def test_a_halt_takes_the_staged_slice_back_and_later_slices_catch_it_up(
     rig: Rig, autojump_clock: trio.testing.MockClock
 ) -> None:
-    order = await rig.engine.submit(new("0.4", "3MIN", "1MIN"))
-    await sleep_into_the_lead(rig, order, 1)
+    order = await with_slice_1_staged(rig)
     await rig.engine.halt("desk says stop")
     await trio.sleep(30)
     assert len(rig.venue.sent) == 1
     assert staged_child_is_back(order, "day-1-2", "trading was halted")
     await rig.engine.resume()
-    await wait_until_over(order)
-    assert order.status is OrderStatus.COMPLETED and order.filled == Decimal("0.4")
-    assert replayed(rig.journal, order.id) == order
+    await ends_complete(rig, order, "0.4")
 
 
 async def test_a_lost_session_takes_the_staged_slice_back(
     rig: Rig, autojump_clock: trio.testing.MockClock
 ) -> None:
-    order = await rig.engine.submit(new("0.4", "3MIN", "1MIN"))
-    await sleep_into_the_lead(rig, order, 1)
+    order = await with_slice_1_staged(rig)
     await lose_session(rig)
     assert staged_child_is_back(order, "day-1-2", "the EMS session went down")
     restore_session(rig)
-    await wait_until_over(order)
-    assert order.status is OrderStatus.COMPLETED and order.filled == Decimal("0.4")
+    await ends_complete(rig, order, "0.4")
     # No status request for the child that never left: it was known to be back.
     assert "day-1-2" not in rig.venue.status_requests
 
@@ -114,8 +124,7 @@ async def test_a_lost_session_takes_the_staged_slice_back(
 async def test_a_refused_change_leaves_the_staged_slice_and_an_accepted_one_takes_it_back(
     rig: Rig, autojump_clock: trio.testing.MockClock
 ) -> None:
-    order = await rig.engine.submit(new("0.4", "3MIN", "1MIN"))
-    await sleep_into_the_lead(rig, order, 1)
+    order = await with_slice_1_staged(rig)
     with pytest.raises(ProtocolError):
         await rig.engine.change(order.id, ParameterChanges(amount=Decimal("0.05")))
     await trio.sleep(LEAD.total_seconds())
@@ -123,33 +132,27 @@ async def test_a_refused_change_leaves_the_staged_slice_and_an_accepted_one_take
     await sleep_into_the_lead(rig, order, 2)
     await rig.engine.change(order.id, ParameterChanges(amount=Decimal("0.6")))
     assert staged_child_is_back(order, "day-1-3", "the smart order was changed")
-    await wait_until_over(order)
-    assert order.status is OrderStatus.COMPLETED and order.filled == Decimal("0.6")
+    await ends_complete(rig, order, "0.6")
     assert "day-1-3" not in [child.child_id for child, _ in rig.venue.sent]
-    assert replayed(rig.journal, order.id) == order
 
 
 async def test_a_staged_slice_the_session_refuses_when_due_ends_unsent(
     rig: Rig, autojump_clock: trio.testing.MockClock
 ) -> None:
-    order = await rig.engine.submit(new("0.4", "3MIN", "1MIN"))
-    await sleep_into_the_lead(rig, order, 1)
+    order = await with_slice_1_staged(rig)
     rig.venue.is_up = False  # the session refuses sends before the runners hear it is down
     await trio.sleep(LEAD.total_seconds())
     child = order.children["day-1-2"]
     assert child.status is ChildStatus.CANCELED and child.cum_qty == 0
     assert child.text == "not sent: the EMS session is down"
     rig.venue.is_up = True
-    await wait_until_over(order)
-    assert order.status is OrderStatus.COMPLETED and order.filled == Decimal("0.4")
-    assert replayed(rig.journal, order.id) == order
+    await ends_complete(rig, order, "0.4")
 
 
 async def test_a_slice_due_while_halted_waits_for_its_runner_to_take_it_back(
     rig: Rig, autojump_clock: trio.testing.MockClock
 ) -> None:
-    order = await rig.engine.submit(new("0.4", "3MIN", "1MIN"))
-    await sleep_into_the_lead(rig, order, 1)
+    order = await with_slice_1_staged(rig)
     # The kill switch is on before the runner has heard of it (its Halt still on the way).
     rig.engine.services.risk.halted = "desk says stop"
     await trio.sleep(LEAD.total_seconds())
@@ -159,6 +162,4 @@ async def test_a_slice_due_while_halted_waits_for_its_runner_to_take_it_back(
     await trio.sleep(1)
     assert staged_child_is_back(order, "day-1-2", "trading was halted")
     await rig.engine.resume()
-    await wait_until_over(order)
-    assert order.status is OrderStatus.COMPLETED and order.filled == Decimal("0.4")
-    assert replayed(rig.journal, order.id) == order
+    await ends_complete(rig, order, "0.4")
