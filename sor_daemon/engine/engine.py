@@ -6,9 +6,9 @@ It is the one public face the API and the FIX order entry talk to: ``submit``, `
 was in force, and resumes the ones still running on their original schedule.
 
 Only live orders are kept in memory: running ones, and finished ones whose runner is still
-settling them. An order that is over is retired in the journal and dropped from memory; asking
-for it again reads it back from the journal. So memory and start-up time follow what is live,
-however long the history grows.
+settling them. An order that is over is retired in the journal and dropped from memory (freed
+in an idle moment: ``reclaim``); asking for it again reads it back from the journal. So memory
+and start-up time follow what is live, however long the history grows.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from sor_daemon.engine.inbox import Alarms, Inbox
 from sor_daemon.engine.listing import Visible, order_views
 from sor_daemon.engine.ports import GatewayEvent, GatewayNews
 from sor_daemon.engine.presenting import ViewLists, encoded_view, status_change
+from sor_daemon.engine.reclaim import Reclaimer
 from sor_daemon.engine.runner import (
     Cancel,
     Change,
@@ -69,6 +70,7 @@ class Engine:
         self._retired: Counter[str] = Counter()
         self._inboxes: dict[str, Inbox[Message]] = {}
         self._alarms = Alarms()
+        self._reclaimer = Reclaimer()
         self._accepting: set[str] = set()
         self._nursery: trio.Nursery | None = None
 
@@ -82,6 +84,7 @@ class Engine:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
                 nursery.start_soon(self._alarms.run)
+                nursery.start_soon(self._reclaimer.run)
                 for order in list(self._orders.values()):
                     if _is_over(order):
                         nursery.start_soon(self._retire, order)
@@ -302,6 +305,7 @@ class Engine:
             self._inboxes.pop(runner.order.id, None)
         if runner.order.id not in self._inboxes:
             await self._retire(runner.order)
+        self._reclaimer.release(runner)  # and the order with it, once retired
 
     def _deliver(self, order: SmartOrder, message: Message) -> None:
         """Hand a message to the order's runner, waking a finished order's runner if needed."""

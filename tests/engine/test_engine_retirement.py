@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import weakref
 from decimal import Decimal
 from pathlib import Path
 
@@ -46,6 +47,18 @@ async def test_a_finished_order_is_retired_and_read_back_unchanged(
     assert [json.loads(view)["id"] for view in views] == ["done", "running"]
     assert rig.engine.status_counts() == {"Completed": 1, "Running": 1}
     assert running.status is OrderStatus.RUNNING
+
+
+async def test_a_retired_order_leaves_memory(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    done = await rig.engine.submit(new("1", "4MIN", "1MIN", order_id="done"))
+    await wait_until_over(done)
+    watched = weakref.ref(done)
+    del done
+    await trio.sleep(1)
+    assert await retired_ids(rig.journal) == {"done"}
+    assert watched() is None
 
 
 async def test_a_retired_order_keeps_its_id_and_refuses_commands(
