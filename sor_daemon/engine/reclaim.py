@@ -4,10 +4,11 @@ A retired order is dropped from memory with everything it kept: a ten-minute TWA
 second holds some 15,000 objects (its children, fills and market samples as rows), and freeing
 them took about 1.4 ms of the Trio thread at the end of the schedule benchmark. A thousand
 orders started together end together, a few hundred a second, while the rest still slice: freed
-as each runner ended, they held the slices still due for 50 to 130 ms. So the engine hands a
+as each runner ended, they held the slices still due for 40 to 130 ms. So the engine hands a
 finished runner here, and the last reference to it is let go only once every task is blocked
 (Trio's idle moment, ``trio.testing.wait_all_tasks_blocked``: the one public way to wait for
-it), one runner a moment. A loop that is never idle still frees each within ``patience``.
+it), one runner a moment. A loop that is never idle still frees each within
+``patience_seconds`` (5 s by default).
 """
 
 from __future__ import annotations
