@@ -56,6 +56,12 @@ def history_period(span: timedelta) -> Period:
     return chosen
 
 
+def period_start(at: datetime, period: Period) -> datetime:
+    """The start of the period ``at`` falls in (CoinAPI's periods are aligned to the epoch)."""
+    seconds = math.floor(at.timestamp() / period.seconds) * period.seconds
+    return datetime.fromtimestamp(seconds, at.tzinfo)
+
+
 def traded(rows: Iterable[OhlcvRow], start: datetime, end: datetime) -> tuple[Decimal, Decimal]:
     """Volume and approximate notional of the rows whose period ends in ``(start, end]``."""
     volume = notional = ZERO
@@ -75,14 +81,17 @@ async def history_traded(
     None when any symbol's history cannot be had (and why is logged).
     """
     period = history_period(end - start)
-    first_start = start - period.timedelta  # the period that ends just after ``start``
-    limit = min(MAX_LIMIT, math.ceil((end - first_start) / period.timedelta) + 1)
+    # Whole periods only: from the one that ends just after ``start`` to the last that ends by
+    # ``end``. Stretches that end in the same period ask the same rows (``SharedHistory``).
+    first_start = period_start(start - period.timedelta, period)
+    last_end = period_start(end, period)
+    limit = min(MAX_LIMIT, math.ceil((last_end - first_start) / period.timedelta) + 1)
     totals: list[tuple[Decimal, Decimal]] = []
     failed: list[str] = []
 
     async def ask(symbol_id: str) -> None:
         try:
-            rows = await source.history(symbol_id, str(period), first_start, end, limit)
+            rows = await source.history(symbol_id, str(period), first_start, last_end, limit)
         except UpstreamError as error:
             log.warning("no OHLCV history", symbol_id=symbol_id, error=str(error))
             failed.append(symbol_id)

@@ -32,6 +32,7 @@ from sor_daemon.fix.market_data import FeedDown, FeedUp, MarketDataEvent
 from sor_daemon.fix.md_dialect import BookSnapshot, MarketDataRejected, MarketUpdate
 from sor_daemon.market.book import OrderBook
 from sor_daemon.market.history import OhlcvHistory, history_traded
+from sor_daemon.market.shared_history import SharedHistory
 from sor_daemon.market.tape import TradeTape
 
 log = structlog.get_logger(__name__)
@@ -73,7 +74,8 @@ class MarketData:
     """Implements the engine's ``MarketView`` over the market-data feed and the OHLCV history.
 
     ``depth`` is how many levels a side each book keeps (and each subscription asks for);
-    ``tape_retention`` how far back the live tapes can answer for.
+    ``tape_retention`` how far back the live tapes can answer for. ``history`` is asked through
+    a ``SharedHistory``: orders that need the same rows at about the same time share a request.
     """
 
     def __init__(
@@ -86,7 +88,7 @@ class MarketData:
         tape_retention: timedelta = timedelta(hours=1),
     ) -> None:
         self._feed = feed
-        self._history = history
+        self._history = SharedHistory(history)
         self._clock = clock
         self._depth = depth
         self._tape_retention = tape_retention

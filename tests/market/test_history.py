@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 from sor_daemon.coinapi.ohlcv import OhlcvRow
-from sor_daemon.market.history import history_period, traded
+from sor_daemon.market.history import history_period, period_start, traded
+from sor_daemon.protocol.periods import Period
 
 T0 = datetime(2026, 11, 25, 10, tzinfo=UTC)
 
@@ -60,3 +61,23 @@ def test_rows_count_when_their_period_starts_in_the_stretch_at_their_typical_pri
 
     assert volume == Decimal(3)
     assert notional == Decimal(2) * 10 + Decimal(1) * 11
+
+
+@pytest.mark.parametrize(
+    ("period", "at", "start"),
+    [
+        ("1SEC", "10:00:07.250", "10:00:07"),
+        ("10SEC", "10:00:07.250", "10:00:00"),
+        ("1MIN", "10:00:59.999", "10:00:00"),
+        ("1HRS", "10:59:00", "10:00:00"),
+        ("1SEC", "10:00:07", "10:00:07"),
+    ],
+)
+def test_a_moment_falls_in_the_period_aligned_to_the_epoch(
+    period: str, at: str, start: str
+) -> None:
+    day = "2026-11-25T"
+    moment = datetime.fromisoformat(f"{day}{at}+00:00")
+    assert period_start(moment, Period.parse(period)) == datetime.fromisoformat(
+        f"{day}{start}+00:00"
+    )
