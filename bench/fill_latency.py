@@ -8,6 +8,12 @@ its report to quickfix; the figures are p50/p99/max of the difference over the s
 (every order trading and the burst of submissions drained, none ended), and the fill rate
 actually reached there.
 
+Where the time goes is reported by stage, for the same fills, all on the host clock: ``wire``
+from the simulator's hand-over to the daemon's quickfix logging the report in (the network, and
+the daemon's FIX thread getting to it); ``booking`` from there to the report being read into its
+order on the Trio thread (the time its ``ChildReported`` event carries); ``screen`` from there to
+the subscriber holding the TradeFill (the journal's commit, the feed, the WebSocket).
+
 Baseline: the raw trio-websocket broadcast server of ``bench.feed`` sending one subscriber
 messages of a TradeFill's size at the rate the daemon reached, publish to receipt. Goal: p99
 under 5 ms at 500 fills/s.
@@ -17,14 +23,19 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
 
 import attrs
 
-from bench.feed import broadcast_baseline, subscribers
+from bench.feed import Reception, broadcast_baseline, subscribers
 from bench.fill_load import (
     Stream,
     booked_fills,
+    daemon_data_dir,
+    fill_booked_times,
+    fill_logged_times,
     fill_times,
     running_stack,
     sent_times,
@@ -63,6 +74,7 @@ class Measured:
     submit_seconds: float
     size: int
     lost: int
+    stages_ms: dict[str, list[float]]
 
 
 def run(workdir: Path, *, smoke: bool) -> Outcome:
@@ -95,6 +107,10 @@ def run(workdir: Path, *, smoke: bool) -> Outcome:
         figures[f"{label}fills_per_s"] = result.rate
         figures.update(distribution(result.latencies_ms, f"{label}ms_"))
         figures[f"{label}lost"] = float(result.lost)
+        for stage, values in result.stages_ms.items():
+            stage_figures = distribution(values, f"{label}{stage}_ms_")
+            stage_figures.pop(f"{label}{stage}_ms_count")  # the fills' count, given once above
+            figures.update(stage_figures)
         base = _baseline(workdir / f"baseline-{stream.orders}", result)
         baseline.update(distribution(base, f"{label}ms_"))
         for rank in ("p50", "p99"):
@@ -145,13 +161,43 @@ def _through_daemon(workdir: Path, daemon: DaemonProcess, stream: Stream) -> Mea
     start, end = submitted.steady_window(stream.seconds, stream.settle)
     steady = {index: at for index, at in sent.items() if start <= at < end}
     return Measured(
-        latencies_ms=[seconds * 1000 for seconds in reception.latencies(steady)],
+        latencies_ms=_milliseconds(reception.latencies(steady)),
         rate=len(steady) / (end - start),
         window_seconds=end - start,
         submit_seconds=submitted.finished - submitted.started,
         size=round(statistics.median(len(reception.texts[index]) for index in fills)),
         lost=booked_fills(views) - len(fills),
+        stages_ms=_stages(daemon_data_dir(workdir), steady, fills, reception),
     )
+
+
+def _stages(
+    data_dir: Path,
+    steady: dict[int, float],
+    fills: dict[int, tuple[str, Decimal]],
+    reception: Reception,
+) -> dict[str, list[float]]:
+    """The steady fills' times (ms) by stage: sent to logged in, logged to booked, booked to
+    received. A fill missing from the log or the journal (none should be) is left out."""
+    logged, booked = fill_logged_times(data_dir), fill_booked_times(data_dir)
+    traced = {
+        index: (sent, logged[fills[index]], booked[fills[index]])
+        for index, sent in steady.items()
+        if fills[index] in logged and fills[index] in booked
+    }
+    if not traced:
+        raise BenchmarkFailed("no fill of the steady window is in both the FIX log and the journal")
+    return {
+        "wire": _milliseconds(at_log - sent for sent, at_log, _ in traced.values()),
+        "booking": _milliseconds(at_book - at_log for _, at_log, at_book in traced.values()),
+        "screen": _milliseconds(
+            reception.latencies({index: at_book for index, (*_, at_book) in traced.items()})
+        ),
+    }
+
+
+def _milliseconds(seconds: Iterable[float]) -> list[float]:
+    return [value * 1000 for value in seconds]
 
 
 def _baseline(directory: Path, result: Measured) -> list[float]:

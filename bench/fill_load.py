@@ -30,6 +30,7 @@ import attrs
 import httpx
 import trio
 
+from bench.daemon_records import ems_log_dir, journal_events, logged_messages
 from bench.feed import Reception
 from bench.harness import BenchmarkFailed
 from tests.support.processes import (
@@ -54,6 +55,8 @@ INSTRUMENTS = (
 """Spot instruments and a child size each: a multiple of every size increment, above every
 minimum size, and a small share of a top level, so one child is one fill."""
 
+EXEC_TYPE_TRADE = "F"
+"""ExecType of a report that carries a fill (the reports the simulator stamps)."""
 SUBMITTERS = 64
 TERMINAL = frozenset({"Completed", "Cancelled", "Failed", "Expired"})
 OVER_LIMIT_SECONDS = 120
@@ -114,9 +117,15 @@ class Submitted:
         return start, end
 
 
+def daemon_data_dir(workdir: Path) -> Path:
+    """The data directory of the daemon ``running_stack(workdir)`` runs."""
+    return workdir / "daemon" / "data"
+
+
 @contextlib.contextmanager
 def running_stack(workdir: Path) -> Iterator[DaemonProcess]:
-    """The simulator as a process and the daemon against it, its risk rate opened up."""
+    """The simulator as a process and the daemon against it, its risk rate opened up (its data
+    in ``daemon_data_dir(workdir)``)."""
     sim_dir, daemon_dir = workdir / "simulator", workdir / "daemon"
     sim_dir.mkdir()
     daemon_dir.mkdir()
@@ -223,10 +232,30 @@ def sent_times(
     return {index: stamps[key] for index, key in fills.items()}
 
 
+def fill_logged_times(data_dir: Path) -> dict[tuple[str, Decimal], float]:
+    """When the daemon's quickfix logged each fill report coming in, by (ClOrdID, CumQty): the
+    report off the wire, before any Python of the daemon's ran for it (the first, if it came
+    twice)."""
+    logged: dict[tuple[str, Decimal], float] = {}
+    for stamp, fields in logged_messages(ems_log_dir(data_dir), "8"):
+        if fields.get("150") == EXEC_TYPE_TRADE:
+            logged.setdefault((fields["11"], _decimal(fields["14"])), stamp)
+    return logged
+
+
+def fill_booked_times(data_dir: Path) -> dict[tuple[str, Decimal], float]:
+    """When the daemon read each report into its order, by (child id, CumQty): the time its
+    journal gives the ``ChildReported`` event (the first, if it came twice)."""
+    booked: dict[tuple[str, Decimal], float] = {}
+    for event in journal_events(data_dir / "journal.sqlite", "ChildReported"):
+        booked.setdefault((event.child_id, _decimal(event.cum_qty)), event.at.timestamp())
+    return booked
+
+
 def booked_fills(views: list[dict[str, Any]]) -> int:
     """How many fills the daemon booked on these orders (each announced by one TradeFill)."""
     return sum(len(view["fills"]) for view in views)
 
 
-def _decimal(value: float | int | str) -> Decimal:
+def _decimal(value: float | int | str | Decimal) -> Decimal:
     return Decimal(str(value)).normalize()

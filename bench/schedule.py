@@ -20,22 +20,20 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import time
 from collections import defaultdict
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import trio
 
+from bench.daemon_records import ems_log_dir, journal_events, logged_messages
 from bench.harness import BenchmarkFailed, Goal, Outcome, distribution, ratio
 from bench.submit import submit, twap_body
 from sor_daemon.domain.events import ChildPlanned, OrderAccepted, SliceSkipped
 from sor_daemon.domain.schedule import Schedule
-from sor_daemon.store.records import decode
 from tests.support.processes import daemon_process, free_port, remote_config, running_simulator
 
 FULL_ORDERS = 1000
@@ -72,7 +70,7 @@ def run(workdir: Path, *, smoke: bool) -> Outcome:
             wait_until_over(daemon.api_url, slices + FINISH_GRACE_SECONDS)
     data = workdir / "data"
     timing = read_journal(data / "journal.sqlite", set(ids))
-    sent = sending_times(data / "fix" / "ems" / "log")
+    sent = sending_times(ems_log_dir(data))
     planned = [late for index, lates in timing.by_slice.items() if index > 0 for late in lates]
     planned_late = sum(1 for late in planned if late > 0)
     on_wire_by_slice: defaultdict[int, list[float]] = defaultdict(list)
@@ -161,13 +159,7 @@ def read_journal(path: Path, order_ids: set[str]) -> JournalTiming:
     """Read the schedule of every order in ``order_ids`` and when each child was planned."""
     timing = JournalTiming()
     schedules: dict[str, Schedule] = {}
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
-        rows = connection.execute(
-            "SELECT kind, body FROM events WHERE kind IN (?, ?, ?) ORDER BY seq",
-            ("OrderAccepted", "ChildPlanned", "SliceSkipped"),
-        ).fetchall()
-    for kind, body in rows:
-        event = decode(kind, body)
+    for event in journal_events(path, "OrderAccepted", "ChildPlanned", "SliceSkipped"):
         if event.order_id not in order_ids:
             continue
         if isinstance(event, OrderAccepted):
@@ -194,17 +186,8 @@ def read_journal(path: Path, order_ids: set[str]) -> JournalTiming:
 
 def sending_times(log_dir: Path) -> dict[str, float]:
     """Each child's send time (epoch seconds): when quickfix logged its NewOrderSingle going out,
-    in the daemon's EMS FIX message log (each line starts with that time, in microseconds)."""
-    sent: dict[str, float] = {}
-    for path in log_dir.glob("*.messages.current.log"):
-        for line in path.read_text(errors="replace").splitlines():
-            if "\x0135=D\x01" not in line:
-                continue
-            logged, _, message = line.partition(" : ")
-            fields = dict(field.split("=", 1) for field in message.split("\x01") if "=" in field)
-            stamp = datetime.strptime(logged[:24], "%Y%m%d-%H:%M:%S.%f").replace(tzinfo=UTC)
-            sent[fields["11"]] = stamp.timestamp()
-    return sent
+    in the daemon's EMS FIX message log."""
+    return {fields["11"]: stamp for stamp, fields in logged_messages(log_dir, "D")}
 
 
 def bare_trio_baseline(offsets: list[float], ticks: int) -> dict[str, float]:
