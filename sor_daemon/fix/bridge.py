@@ -161,16 +161,23 @@ class TrioBridge(fix.Application):
         self._trace("in", message)
 
     def toApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
-        """Refuse to resend a stale order: a PossDup NewOrderSingle becomes a gap fill."""
+        """Refuse to resend a stale order: a PossDup NewOrderSingle becomes a gap fill.
+
+        PossDupFlag is read first: it is absent from every message but a resent one, and each
+        call into quickfix here gives up the GIL and must take it back (this runs for every
+        child order sent), so the common case costs two calls, not three."""
         self._trace("out", message)
         try:
             header = message.getHeader()
-            is_new_order = header.getField(TAG_MSG_TYPE) == MSG_TYPE_NEW_ORDER_SINGLE
-            poss_dup = header.isSetField(TAG_POSS_DUP) and header.getField(TAG_POSS_DUP) == "Y"
+            stale = (
+                header.isSetField(TAG_POSS_DUP)
+                and header.getField(TAG_POSS_DUP) == "Y"
+                and header.getField(TAG_MSG_TYPE) == MSG_TYPE_NEW_ORDER_SINGLE
+            )
         except Exception:
             log.exception("toApp could not read the message", session=self._name)
             return
-        if is_new_order and poss_dup:
+        if stale:
             log.warning("not resending a stale NewOrderSingle", session=self._name)
             raise fix.DoNotSend()
 
