@@ -94,8 +94,6 @@ def run(workdir: Path, *, smoke: bool) -> Outcome:
         try:
             with running_stack(directory) as daemon:
                 result = _through_daemon(directory, daemon, stream)
-            if not result.latencies_ms:
-                raise BenchmarkFailed("no TradeFill of the steady window reached the subscriber")
         except (BenchmarkFailed, AssertionError) as error:
             reason = _reason(error)
             if not measured:
@@ -160,6 +158,8 @@ def _through_daemon(workdir: Path, daemon: DaemonProcess, stream: Stream) -> Mea
     sent = sent_times(fills, fill_times(daemon.sim_url))
     start, end = submitted.steady_window(stream.seconds, stream.settle)
     steady = {index: at for index, at in sent.items() if start <= at < end}
+    if not steady:
+        raise BenchmarkFailed("no TradeFill of the steady window reached the subscriber")
     return Measured(
         latencies_ms=_milliseconds(reception.latencies(steady)),
         rate=len(steady) / (end - start),
