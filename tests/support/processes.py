@@ -42,7 +42,11 @@ class DaemonProcess:
 
 def write_config(directory: Path, api_port: int, sim_http_port: int, extra: str = "") -> Path:
     """A config file for a daemon on the embedded default with known ports; ``extra`` lines go
-    in its [simulator] table (and may open tables of their own)."""
+    in its [simulator] table (and may open tables of their own).
+
+    The embedded simulator's FIX ports are picked here too, not left to the daemon: a port this
+    process picked for the daemon to bind later (FIX order entry's) is free until then, and the
+    daemon's own pick could land on it (a test once failed with "Address already in use")."""
     path = directory / "sor-daemon.toml"
     path.write_text(
         f'data_dir = "{directory / "data"}"\n'
@@ -51,6 +55,8 @@ def write_config(directory: Path, api_port: int, sim_http_port: int, extra: str 
         f'listen = "127.0.0.1:{api_port}"\n'
         "[simulator]\n"
         f"http_port = {sim_http_port}\n"
+        f"fix_port = {free_port('127.0.0.1')}\n"
+        f"md_port = {free_port('127.0.0.1')}\n"
         "seed = 7\n"
         f"{extra}\n"
         "[trading]\n"
