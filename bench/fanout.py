@@ -42,7 +42,7 @@ from pathlib import Path
 
 import attrs
 
-from bench.feed import Reception, broadcast_baseline, subscribers
+from bench.feed import PICOWS_SERVER, Reception, broadcast_baseline, subscribers
 from bench.fill_load import (
     Stream,
     Submitted,
@@ -213,6 +213,7 @@ def _baseline(directory: Path, plan: Plan, size: int, seconds: float) -> dict[st
     count = max(1, round(rate * seconds))
     reception, published = broadcast_baseline(
         directory,
+        PICOWS_SERVER,
         subscriber_count=plan.subscribers,
         processes=plan.processes,
         rate=rate,
@@ -237,7 +238,7 @@ def _notes(
         f"{figures['fills_per_s']:.0f} fills/s (each a TradeRequest and a TradeFill) in the "
         f"steady window, {figures['events_per_s']:.0f} events/s of it reached a subscriber",
         f"daemon: {_delivered(figures)}",
-        f"baseline, the raw trio-websocket server at {GOAL_EVENTS_PER_SECOND} events/s: "
+        f"baseline, the raw picows server at {GOAL_EVENTS_PER_SECOND} events/s: "
         f"{_delivered(baseline)}; so this machine "
         + ("can" if _kept_up(baseline) else "cannot")
         + f" carry the goal's rate to {plan.subscribers} subscribers without the daemon",

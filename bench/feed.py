@@ -1,20 +1,23 @@
-"""WebSocket feed subscribers for the benchmarks, and the raw trio-websocket broadcast baseline.
+"""WebSocket feed subscribers for the benchmarks, what they received, and the raw broadcasts.
 
-Subscribers run in processes of their own (``python -m bench.feed subscribe``), so that what the
+Subscribers run in processes of their own (``python -m bench.subscriber``), so that what the
 benchmark process does cannot delay their clocks. They only timestamp and count: each process
 keeps every distinct message text once, and per subscriber the index of each message it received
-with the wall-clock time (``time.time()``) at which ``get_message`` returned it. Everything is
-decoded after the run, once per distinct message. On ``stop`` (a line on stdin) a process writes
-what it saw to a pickle file, which ``SubscriberGroup.collect`` merges into one ``Reception``.
+with the wall-clock time (``time.time()``) at which it read it. Everything is decoded after the
+run, once per distinct message. On ``stop`` (a line on stdin) a process writes what it saw to a
+pickle file, which ``SubscriberGroup.collect`` merges into one ``Reception``.
 
-The baseline is a raw trio-websocket server (``python -m bench.feed broadcast``) with the feed's
-shape and nothing else: one bounded queue and one writer task per subscriber, a publisher that
-offers every message to every queue (cutting off a subscriber whose queue is full) at a steady
-rate. At each wake-up the publisher offers every message that has come due, so that it keeps to
-the rate however busy the writers are: one message a wake-up would give it one turn in every
-round of the scheduler over the writers, and so their pace. It stops once every subscriber is
-cut off. Each message carries the moment it was published (``SentAt``) and is padded to the
-size of the daemon's messages, so the same subscribers measure both.
+Two raw servers give the baselines. The fill-to-screen baseline is a raw trio-websocket server
+(``python -m bench.feed broadcast``) with the feed's shape and nothing else: one bounded queue
+and one writer task per subscriber, a publisher that offers every message to every queue
+(cutting off a subscriber whose queue is full) at a steady rate. At each wake-up the publisher
+offers every message that has come due, so that it keeps to the rate however busy the writers
+are: one message a wake-up would give it one turn in every round of the scheduler over the
+writers, and so their pace. It stops once every subscriber is cut off. Each message carries the
+moment it was published (``SentAt``) and is padded to the size of the daemon's messages, so the
+same subscribers measure both. The fan-out baseline is ``bench.broadcast``'s picows server,
+which frames a message once in C, as the daemon frames it once for all its subscribers: this one
+frames it again for each, and carries a sixth of that fan-out.
 """
 
 from __future__ import annotations
@@ -34,10 +37,7 @@ from pathlib import Path
 import attrs
 import trio
 from trio_websocket import (
-    ConnectionClosed,
-    WebSocketConnection,
     WebSocketRequest,
-    connect_websocket_url,
     serve_websocket,
 )
 
@@ -46,10 +46,8 @@ from bench.harness import BenchmarkFailed
 QUEUE_SIZE = 4096
 """Messages a broadcast subscriber may fall behind before it is cut off: the daemon's default
 ``[api] feed_queue_size``."""
-START_LIMIT_SECONDS = 60
 STOP_LIMIT_SECONDS = 120
 CLOSE_NORMAL = 1000
-CLOSE_ABNORMAL = 1006
 CLOSE_TOO_SLOW = 1008
 
 
@@ -173,7 +171,7 @@ def subscribers(
     try:
         for number, share in enumerate(_shares(count, processes)):
             out = workdir / f"subscribers-{number}.pickle"
-            command = [sys.executable, "-m", "bench.feed", "subscribe", url, str(share), str(out)]
+            command = [sys.executable, "-m", "bench.subscriber", url, str(share), str(out)]
             process = subprocess.Popen(
                 command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
             )
@@ -188,8 +186,15 @@ def subscribers(
                 process.wait()
 
 
+TRIO_WEBSOCKET_SERVER = ("bench.feed", "broadcast")
+"""The raw trio-websocket broadcast server of this module."""
+PICOWS_SERVER = ("bench.broadcast",)
+"""The raw picows broadcast server (``bench.broadcast``): the least a WebSocket fan-out does."""
+
+
 def broadcast_baseline(
     workdir: Path,
+    server_command: tuple[str, ...],
     *,
     subscriber_count: int,
     processes: int,
@@ -197,10 +202,11 @@ def broadcast_baseline(
     size: int,
     count: int,
 ) -> tuple[Reception, dict[int, float]]:
-    """The raw trio-websocket fan-out: ``count`` messages of ``size`` bytes at ``rate`` a second
-    to ``subscriber_count`` subscribers; what they received and, per message index, when the
-    server published it."""
-    command = [sys.executable, "-m", "bench.feed", "broadcast"]
+    """A raw fan-out: ``count`` messages of ``size`` bytes at ``rate`` a second to
+    ``subscriber_count`` subscribers from the server ``python -m`` runs with ``server_command``
+    (``TRIO_WEBSOCKET_SERVER`` or ``PICOWS_SERVER``); what they received and, per message index,
+    when the server published it."""
+    command = [sys.executable, "-m", *server_command]
     command += [str(subscriber_count), str(rate), str(size), str(count)]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
@@ -239,61 +245,6 @@ def _expect_line(process: subprocess.Popen[str], prefix: str) -> str:
     return line
 
 
-# -- the subscriber process ---------------------------------------------------------------------
-
-
-async def _subscribe(url: str, count: int, out: Path) -> None:
-    texts: dict[str, int] = {}
-    received = [(array("l"), array("d"), [None]) for _ in range(count)]
-    stopping = trio.Event()
-    async with trio.open_nursery() as nursery:
-        with trio.fail_after(START_LIMIT_SECONDS):
-            connections = [await connect_websocket_url(nursery, url) for _ in range(count)]
-        for connection, (indices, times, closed) in zip(connections, received, strict=True):
-            nursery.start_soon(_record, connection, texts, indices, times, closed, stopping)
-        print("ready", flush=True)
-        await trio.to_thread.run_sync(sys.stdin.readline)
-        stopping.set()
-        with trio.move_on_after(5):
-            async with trio.open_nursery() as closing:
-                for connection in connections:
-                    closing.start_soon(connection.aclose)
-        nursery.cancel_scope.cancel()
-    seen = {
-        "texts": list(texts),
-        "subscribers": [(indices, times, closed[0]) for indices, times, closed in received],
-    }
-    out.write_bytes(pickle.dumps(seen, protocol=pickle.HIGHEST_PROTOCOL))
-
-
-async def _record(
-    connection: WebSocketConnection,
-    texts: dict[str, int],
-    indices: array,
-    times: array,
-    closed: list[str | None],
-    stopping: trio.Event,
-) -> None:
-    """Timestamp and index every message until the connection ends, and how it ended unless
-    the subscriber was stopping; nothing else."""
-    clock = time.time
-    while True:
-        try:
-            text = await connection.get_message()
-        except ConnectionClosed as ended:
-            if not stopping.is_set():
-                reason = ended.reason
-                closed[0] = (
-                    f"{reason.code} {reason.reason or reason.name}"
-                    if reason is not None
-                    else f"{CLOSE_ABNORMAL} no close frame"
-                )
-            return
-        at = clock()
-        indices.append(texts.setdefault(text, len(texts)))
-        times.append(at)
-
-
 # -- the broadcast server process ---------------------------------------------------------------
 
 
@@ -329,7 +280,7 @@ async def _broadcast(subscriber_count: int, rate: float, size: int, count: int) 
             behind = math.floor((trio.current_time() - start) * rate) + 1
             due = min(count, max(published + 1, behind))
             for number in range(published, due):
-                text = _padded(number, time.time(), size)
+                text = padded(number, time.time(), size)
                 for queue in queues:
                     if queue not in cut_off:
                         try:
@@ -345,29 +296,23 @@ async def _broadcast(subscriber_count: int, rate: float, size: int, count: int) 
         nursery.cancel_scope.cancel()
 
 
-def _padded(number: int, sent_at: float, size: int) -> str:
+def padded(number: int, sent_at: float, size: int) -> str:
+    """Broadcast message ``number``, published at ``sent_at``, padded to ``size`` characters."""
     head = f'{{"Type":"Broadcast","Seq":{number},"SentAt":{sent_at!r},"Pad":"'
     return head + "x" * max(0, size - len(head) - 2) + '"}'
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``subscribe URL COUNT OUT`` or ``broadcast SUBSCRIBERS RATE SIZE COUNT``."""
+    """``broadcast SUBSCRIBERS RATE SIZE COUNT``: the baseline's server."""
     parser = argparse.ArgumentParser(prog="python -m bench.feed")
     commands = parser.add_subparsers(dest="command", required=True)
-    subscribe = commands.add_parser("subscribe")
-    subscribe.add_argument("url")
-    subscribe.add_argument("count", type=int)
-    subscribe.add_argument("out", type=Path)
     broadcast = commands.add_parser("broadcast")
     broadcast.add_argument("subscribers", type=int)
     broadcast.add_argument("rate", type=float)
     broadcast.add_argument("size", type=int)
     broadcast.add_argument("count", type=int)
     arguments = parser.parse_args(argv)
-    if arguments.command == "subscribe":
-        trio.run(_subscribe, arguments.url, arguments.count, arguments.out)
-    else:
-        trio.run(_broadcast, arguments.subscribers, arguments.rate, arguments.size, arguments.count)
+    trio.run(_broadcast, arguments.subscribers, arguments.rate, arguments.size, arguments.count)
 
 
 if __name__ == "__main__":

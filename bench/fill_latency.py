@@ -29,7 +29,7 @@ from pathlib import Path
 
 import attrs
 
-from bench.feed import Reception, broadcast_baseline, subscribers
+from bench.feed import TRIO_WEBSOCKET_SERVER, Reception, broadcast_baseline, subscribers
 from bench.fill_load import (
     Stream,
     booked_fills,
@@ -206,6 +206,7 @@ def _baseline(directory: Path, result: Measured) -> list[float]:
     count = max(MIN_BASELINE_MESSAGES, round(result.rate * result.window_seconds))
     reception, published = broadcast_baseline(
         directory,
+        TRIO_WEBSOCKET_SERVER,
         subscriber_count=1,
         processes=1,
         rate=max(result.rate, 1.0),
