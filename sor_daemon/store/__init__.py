@@ -1,1 +1,1 @@
-"""The journal: SQLite in WAL mode, one writer, group commits off the Trio thread."""
+"""The journal: SQLite in WAL mode, one writer process, group commits."""

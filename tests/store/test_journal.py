@@ -4,7 +4,9 @@ schemas are handled."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import sqlite3
 from datetime import timedelta
 from decimal import Decimal
@@ -132,7 +134,7 @@ async def test_a_failed_commit_closes_the_journal_and_stops_its_task(tmp_path: P
     journal = Journal(path)
     first, second = life_of_an_order("o-1"), life_of_an_order("o-2")
     stopped = pytest.RaisesGroup(
-        pytest.RaisesExc(sqlite3.OperationalError, match="no such table: events")
+        pytest.RaisesExc(JournalClosed, match="could not write: no such table: events")
     )
     with stopped:
         async with trio.open_nursery() as nursery:
@@ -145,6 +147,56 @@ async def test_a_failed_commit_closes_the_journal_and_stops_its_task(tmp_path: P
     assert not journal.is_open
     with pytest.raises(JournalClosed, match="the journal is closed"):
         await journal.append(*second)
+    journal.close()
+
+
+def writer_process() -> int:
+    """The pid of this process's journal writer (``python -m sor_daemon.store.writer``)."""
+    tasks = Path(f"/proc/{os.getpid()}/task").iterdir()
+    children = [pid for task in tasks for pid in (task / "children").read_text().split()]
+    for pid in children:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if b"sor_daemon.store.writer" in command:
+            return int(pid)
+    raise AssertionError(f"no journal writer among the child processes {children}")
+
+
+async def test_a_writer_process_that_dies_closes_the_journal_and_stops_its_task(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path / "j.sqlite")
+    first, second = life_of_an_order("o-1"), life_of_an_order("o-2")
+    stopped = pytest.RaisesGroup(
+        pytest.RaisesExc(JournalClosed, match=r"the journal's writer process (exited|is gone)")
+    )
+    with stopped:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(journal.run)
+            await journal.append(*first)
+            os.kill(writer_process(), signal.SIGKILL)
+            with pytest.raises(JournalClosed, match=r"writer process (exited|is gone)"):
+                await journal.append(*second)
+    assert not journal.is_open
+    assert journal.events_of("o-1") == first
+    assert journal.events_of("o-2") == []
+    journal.close()
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
+async def test_the_writer_outlives_the_signals_that_stop_the_daemon(
+    tmp_path: Path, signal_number: int
+) -> None:
+    """A Ctrl-C or systemd's stop reaches every process of the daemon; the writer must still
+    commit what the daemon journals while it stops."""
+    journal = Journal(tmp_path / "j.sqlite")
+    first, second = life_of_an_order("o-1"), life_of_an_order("o-2")
+    async with trio.open_nursery() as nursery:
+        await nursery.start(journal.run)
+        await journal.append(*first)
+        os.kill(writer_process(), signal_number)
+        await journal.append(*second)
+        nursery.cancel_scope.cancel()
+    assert list(journal.replay()) == first + second
     journal.close()
 
 
