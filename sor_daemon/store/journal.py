@@ -1,20 +1,22 @@
 """The journal: every smart order event, durable in SQLite before it takes effect.
 
 Callers ``await journal.append(...)``; their rows join the batch being gathered on the Trio
-thread, and once per turn of Trio's scheduler what was gathered goes to the journal's writer, a
-process of its own (``store.writer``). The writer commits every batch that has reached it by the
-time it is free in one transaction (group commit), so a burst of events costs one fsync and no
-caller waits longer than one commit behind the one in progress. Every caller of a batch waits on
-the batch's one event: a thousand orders slicing at once cost one wake-up object, not one each.
-SQLite runs in WAL mode with ``synchronous=FULL``: a commit that returned survives a crash of
-the process or the machine; a torn, uncommitted tail is discarded by SQLite on the next open.
+thread. The journal's writer is a process of its own (``store.writer``) with one batch at a
+time: an idle writer is handed the batch at once, and while it commits, what is appended gathers
+into the next batch, handed over the moment it answers (group commit). So a burst of events
+costs one fsync, and no caller waits longer than one commit behind the one in progress. Every
+caller of a batch waits on the batch's one event: a thousand orders slicing at once cost one
+wake-up object, not one each. SQLite runs in WAL mode with ``synchronous=FULL``: a commit that
+returned survives a crash of the process or the machine; a torn, uncommitted tail is discarded
+by SQLite on the next open.
 
 The writer is a process, not a thread, so that nothing on a commit's way waits for the GIL: a
 writer thread had to take it back from the busy Trio thread to wake up, after each step into
 SQLite, and to hand the outcome over, and at 500 fills a second that made the round trip's p99
-5 to 9 ms for a commit of half a millisecond. Now the Trio thread writes a line to a pipe and
-reads the writer's answer from another, as it reads any socket. Tests on Trio's mock clock
-commit on the Trio thread instead (``commit_on_trio_thread``), with the same ``write_batch``.
+5 to 9 ms for a commit of half a millisecond. Now the Trio thread writes a batch as one line to
+a pipe, without waiting, and reads the writer's answer from another as it reads any socket.
+Tests on Trio's mock clock commit on the Trio thread instead (``commit_on_trio_thread``), with
+the same ``write_batch``.
 
 A smart order that is over (terminal, no child order left open) is *retired*: a row in the
 ``retired`` table and out of the ``live`` one, written through the same writer. Recovery replays
@@ -25,6 +27,7 @@ So memory and start-up time follow the orders that are live, not the whole histo
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -150,9 +153,15 @@ class Journal:
         self._batch = _Batch()
         self._gathering = trio.Event()
         """Set once the batch being gathered has something in it."""
+        self._pipe: int | None = None
+        """The writer process's stdin, while it runs."""
         self._sent: deque[tuple[int, _Batch]] = deque()
         """Batches handed to the writer process and not yet durable, numbered in order."""
         self._numbered = 0
+        self._unsent = b""
+        """The end of a batch's line that the pipe did not take yet."""
+        self._blocked = trio.Event()
+        """Set when ``_unsent`` must wait for the pipe."""
         self._failure: str | None = None
         self._closed = False
         self.commits = 0
@@ -249,6 +258,7 @@ class Journal:
         batch.rows += rows
         batch.retired += retired
         self._gathering.set()
+        self._send_if_idle()
         return batch
 
     def _take_batch(self) -> _Batch:
@@ -292,68 +302,99 @@ class Journal:
         batch.done.set()
 
     async def _commit_in_writer(self, task_status: trio.TaskStatus[None]) -> None:
-        """``run`` with the writer process: hand it each batch gathered, wake each batch's
-        callers once it answers that the batch is durable. On the way out, what was gathered
-        goes to it, and it is waited for until it has committed everything and exited."""
+        """``run`` with the writer process: batches go to it from ``_gather`` and from each of
+        its answers, and each answer wakes the callers of the batches it made durable. On the
+        way out, what was gathered goes to it, and it is waited for until everything is durable
+        and it has exited."""
         command = [sys.executable, "-m", "sor_daemon.store.writer", str(self.path)]
-        process = await trio.lowlevel.open_process(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE
-        )
-        assert process.stdin is not None and process.stdout is not None
+        reading_end, writing_end = os.pipe()
+        os.set_blocking(writing_end, False)
+        try:
+            process = await trio.lowlevel.open_process(
+                command, stdin=reading_end, stdout=subprocess.PIPE
+            )
+        except BaseException:
+            os.close(writing_end)
+            raise
+        finally:
+            os.close(reading_end)
+        assert process.stdout is not None
+        self._pipe = writing_end
         answers = _Lines(process.stdout)
         task_status.started()
         try:
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._take_answers, answers, nursery.cancel_scope)
-                await self._send_gathered(process.stdin)
+                nursery.start_soon(self._keep_writing)
+                while self._failure is None:
+                    await self._take_answer(answers)
+                nursery.cancel_scope.cancel()
         finally:
             self._closed = True
             with trio.CancelScope(shield=True):
-                if self._failure is None:
-                    await self._send(process.stdin, self._take_batch())
-                await process.stdin.aclose()
-                if self._failure is None:
-                    await self._take_answers(answers, None)
+                self._send_if_idle()
+                while self._sent and self._failure is None:
+                    await self._write_the_rest()
+                    await self._take_answer(answers)
+                self._pipe = None
+                os.close(writing_end)
                 await process.wait()
                 await process.stdout.aclose()
         raise JournalClosed(f"the journal could not write: {self._failure}")
 
-    async def _send_gathered(self, stdin: trio.abc.SendStream) -> None:
-        """Hand the writer each batch as it is gathered, until it cannot take one."""
-        while self._failure is None:
-            await self._gathering.wait()
-            await self._send(stdin, self._take_batch())
-
-    async def _send(self, stdin: trio.abc.SendStream, batch: _Batch) -> None:
-        """Hand ``batch`` to the writer as one line. The write is shielded: a line cut short
-        would run into the next one."""
-        if not batch or self._failure is not None:
+    def _send_if_idle(self) -> None:
+        """Hand the writer the batch gathered so far, unless it is still busy with one: what
+        gathers meanwhile goes as one batch when it answers (group commit)."""
+        if self._pipe is None or self._sent or not self._batch or self._failure is not None:
             return
+        batch = self._take_batch()
         self._numbered += 1
         self._sent.append((self._numbered, batch))
-        line = orjson.dumps([self._numbered, batch.rows, batch.retired]) + b"\n"
-        with trio.CancelScope(shield=True):
-            try:
-                await stdin.send_all(line)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                self._fail("the journal's writer process is gone")
+        self._unsent += orjson.dumps([self._numbered, batch.rows, batch.retired]) + b"\n"
+        self._write_unsent()
 
-    async def _take_answers(self, answers: _Lines, stop: trio.CancelScope | None) -> None:
-        """Wake the callers of every batch the writer says is durable, until its answers end or
-        say a commit failed; then fail every batch not yet durable and cancel ``stop``."""
-        while (answer := await answers.next()) is not None:
-            number, detail = orjson.loads(answer)
-            if number == FAILED:
-                self._fail(detail)
-                break
-            while self._sent and self._sent[0][0] <= number:
-                self._sent.popleft()[1].done.set()
-            self._committed(detail)
-        else:
-            if self._sent or stop is not None:
-                self._fail("the journal's writer process exited")
-        if stop is not None:
-            stop.cancel()
+    def _write_unsent(self) -> None:
+        """Write what the pipe takes now, without waiting; ``_keep_writing`` writes the rest
+        (a batch larger than the pipe holds) once it can."""
+        assert self._pipe is not None
+        try:
+            written = os.write(self._pipe, self._unsent)
+        except BlockingIOError:
+            written = 0
+        except OSError as error:
+            self._fail(f"the journal's writer process is gone ({error.strerror})")
+            return
+        self._unsent = self._unsent[written:]
+        if self._unsent:
+            self._blocked.set()
+
+    async def _keep_writing(self) -> None:
+        """Write the rest of a batch the pipe could not take at once."""
+        while True:
+            await self._blocked.wait()
+            self._blocked = trio.Event()
+            await self._write_the_rest()
+
+    async def _write_the_rest(self) -> None:
+        while self._unsent and self._pipe is not None and self._failure is None:
+            await trio.lowlevel.wait_writable(self._pipe)
+            self._write_unsent()
+
+    async def _take_answer(self, answers: _Lines) -> None:
+        """Read the writer's next answer: wake the callers of every batch it made durable and
+        hand it what gathered meanwhile; or, if a commit failed or the writer is gone, fail
+        every batch not yet durable."""
+        answer = await answers.next()
+        if answer is None:
+            self._fail("the journal's writer process exited")
+            return
+        number, detail = orjson.loads(answer)
+        if number == FAILED:
+            self._fail(detail)
+            return
+        while self._sent and self._sent[0][0] <= number:
+            self._sent.popleft()[1].done.set()
+        self._committed(detail)
+        self._send_if_idle()
 
     def _committed(self, seconds: float) -> None:
         self.commits += 1

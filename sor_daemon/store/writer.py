@@ -1,9 +1,10 @@
 """The journal's writer: a process of its own that commits what the daemon sends it.
 
 ``python -m sor_daemon.store.writer PATH`` reads batches from stdin, one JSON line each
-(``[number, rows, retired]``), and writes every batch that has arrived by the time it is free
-in one transaction (group commit). After each commit it answers on stdout with one JSON line,
-``[number, seconds]``: every batch up to ``number`` is durable, and the commit took ``seconds``.
+(``[number, rows, retired]``), and writes what has arrived by the time it is free in one
+transaction (the journal hands it one batch at a time, what gathered while it committed the
+last). After each commit it answers on stdout with one JSON line, ``[number, seconds]``: every
+batch up to ``number`` is durable, and the commit took ``seconds``.
 If a commit fails it answers ``["failed", reason]`` and exits with status 1. When stdin ends it
 commits what it has, answers, and exits with status 0.
 

@@ -116,6 +116,20 @@ async def test_an_unawaited_append_is_durable_once_a_later_append_returns(
     journal.close()
 
 
+async def test_a_batch_larger_than_the_pipe_to_the_writer_arrives_whole(tmp_path: Path) -> None:
+    """A line the pipe cannot take at once (it holds 64 KiB) is written as the writer reads."""
+    events = life_of_an_order("o-1")
+    events[-1] = attrs.evolve(events[-1], info="é" * 400_000)
+    journal = Journal(tmp_path / "j.sqlite")
+    async with trio.open_nursery() as nursery:
+        await nursery.start(journal.run)
+        await journal.append(*events)
+        await journal.append(*life_of_an_order("o-2"))
+        nursery.cancel_scope.cancel()
+    assert list(journal.replay()) == events + life_of_an_order("o-2")
+    journal.close()
+
+
 async def test_stopping_commits_every_append_already_gathered(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j.sqlite")
     events = [life_of_an_order(f"o-{n}")[0] for n in range(20)]
