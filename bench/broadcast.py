@@ -37,15 +37,18 @@ class Subscriber(WSListener):
         self.transport: WSTransport | None = None
 
     def on_ws_connected(self, transport: WSTransport) -> None:
+        """The handshake is done: the subscriber gets every message from now on."""
         self.transport = transport
         self._server.joined(self)
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        """Subscribers send nothing but their close (the answer to ours, or their own)."""
         if frame.msg_type is WSMsgType.CLOSE:
             transport.disconnect()
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
-        self._server.left(self)
+        """The connection is gone."""
+        self._server.left()
 
 
 class Broadcast:
@@ -59,11 +62,13 @@ class Broadcast:
         self.drained = asyncio.Event()
 
     def joined(self, subscriber: Subscriber) -> None:
+        """``subscriber`` connected; once all expected have, publishing may start."""
         self.connected.append(subscriber)
         if len(self.connected) == self._expected:
             self.everyone.set()
 
-    def left(self, subscriber: Subscriber) -> None:
+    def left(self) -> None:
+        """A subscriber's connection ended; once all have, the server may stop."""
         self._gone += 1
         if self._gone == self._expected:
             self.drained.set()
