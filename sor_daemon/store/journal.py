@@ -152,7 +152,7 @@ class Journal:
         self._lookup = sqlite3.connect(path)
         self._batch = _Batch()
         self._gathering = trio.Event()
-        """Set once the batch being gathered has something in it."""
+        """Set once the batch being gathered has something in it (Trio-thread commits)."""
         self._pipe: int | None = None
         """The writer process's stdin, while it runs."""
         self._sent: deque[tuple[int, _Batch]] = deque()
@@ -257,26 +257,24 @@ class Journal:
         batch = self._batch
         batch.rows += rows
         batch.retired += retired
-        self._gathering.set()
-        self._send_if_idle()
+        if self._on_trio_thread:
+            self._gathering.set()
+        else:
+            self._send_if_idle()
         return batch
 
     def _take_batch(self) -> _Batch:
         """The batch gathered so far; the next callers gather a new one."""
         batch, self._batch = self._batch, _Batch()
-        self._gathering = trio.Event()
         return batch
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Commit whatever is gathered until cancelled (then what was gathered before), or
         until a commit fails or the writer process ends (then raise ``JournalClosed``)."""
-        try:
-            if self._on_trio_thread:
-                await self._commit_on_trio_thread(task_status)
-            else:
-                await self._commit_in_writer(task_status)
-        finally:
-            self._closed = True
+        if self._on_trio_thread:
+            await self._commit_on_trio_thread(task_status)
+        else:
+            await self._commit_in_writer(task_status)
 
     async def _commit_on_trio_thread(self, task_status: trio.TaskStatus[None]) -> None:
         """``run`` for tests on the mock clock: each batch committed on the Trio thread."""
@@ -284,6 +282,7 @@ class Journal:
         try:
             while True:
                 await self._gathering.wait()
+                self._gathering = trio.Event()
                 self._commit_here(self._take_batch())
         finally:
             self._closed = True
@@ -314,6 +313,7 @@ class Journal:
                 command, stdin=reading_end, stdout=subprocess.PIPE
             )
         except BaseException:
+            self._closed = True
             os.close(writing_end)
             raise
         finally:
