@@ -9,10 +9,11 @@ its report to quickfix; the figures are p50/p99/max of the difference over the s
 actually reached there.
 
 Where the time goes is reported by stage, for the same fills, all on the host clock: ``wire``
-from the simulator's hand-over to the daemon's quickfix logging the report in (the network, and
-the daemon's FIX thread getting to it); ``booking`` from there to the report being read into its
-order on the Trio thread (the time its ``ChildReported`` event carries); ``screen`` from there to
-the subscriber holding the TradeFill (the journal's commit, the feed, the WebSocket).
+from the simulator's hand-over to the EMS session process's quickfix logging the report in (the
+network, and the session's FIX thread getting to it); ``booking`` from there to the report being
+read into its order on the daemon's Trio thread (the pipe from the session process, and the time
+its ``ChildReported`` event carries); ``screen`` from there to the subscriber holding the
+TradeFill (the journal's commit, the feed, the WebSocket).
 
 Baseline: the raw trio-websocket broadcast server of ``bench.feed`` sending one subscriber
 messages of a TradeFill's size at the rate the daemon reached, publish to receipt. Goal: p99

@@ -233,7 +233,7 @@ def sent_times(
 
 
 def fill_logged_times(data_dir: Path) -> dict[tuple[str, Decimal], float]:
-    """When the daemon's quickfix logged each fill report coming in, by (ClOrdID, CumQty): the
+    """When the daemon's EMS session logged each fill report coming in, by (ClOrdID, CumQty): the
     report off the wire, before any Python of the daemon's ran for it (the first, if it came
     twice)."""
     logged: dict[tuple[str, Decimal], float] = {}

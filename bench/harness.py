@@ -102,8 +102,8 @@ def resident_kib(pid: int) -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """The CPU time process ``pid`` and the processes it started (the daemon's journal writer)
-    have used so far, all their threads, user and system.
+    """The CPU time process ``pid`` and the processes it started (the daemon's journal writer
+    and EMS session) have used so far, all their threads, user and system.
 
     Read from /proc in clock ticks (10 ms here). CPU time per unit of work holds far better than
     wall-clock rates on a shared machine: another process on the cores slows the daemon, but

@@ -43,7 +43,7 @@ import httpx
 import quickfix as fix
 
 from sor_daemon.domain.events import ChildPlanned
-from sor_daemon.fix.dialect import Tag, new_order_single, parse_timestamp
+from sor_daemon.fix.dialect import Tag, new_order_single_text, parse_timestamp
 from sor_daemon.fix.dictionary import write_ems_dictionary
 from sor_daemon.fix.ems import EmsSettings
 from sor_daemon.fix.settings import common_defaults, initiator_settings, write_settings
@@ -359,7 +359,8 @@ def drive_initiator(port: int, count: int, data_dir: Path, timeout: float) -> di
                 at=datetime.now(UTC),
                 **BASELINE_CHILD,
             )
-            if not fix.Session.sendToTarget(new_order_single(child, child.at), session_id):
+            message = fix.Message(new_order_single_text(child, child.at), False)
+            if not fix.Session.sendToTarget(message, session_id):
                 raise SystemExit(f"raw initiator: order {number} was not sent")
         sent = time.time()
         application.all_filled.wait(timeout)

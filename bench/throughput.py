@@ -16,9 +16,9 @@ has had a few seconds to settle (``children_per_second``); the best rate of a lo
 the daemon still kept up or had only just stopped, is ``peak_step_children_per_second``.
 
 Each side's CPU time per child order is reported too (the daemon's whole process with its
-journal writer against the raw initiator's, and the acceptor's in both runs): unlike the rates,
-it hardly moves with whatever else shares the machine, so it is the figure to compare between
-commits.
+journal writer and EMS session processes against the raw initiator's, and the acceptor's in both
+runs): unlike the rates, it hardly moves with whatever else shares the machine, so it is the
+figure to compare between commits.
 
 Goal (issue 8): at least 0.8 of raw quickfix's rate.
 """

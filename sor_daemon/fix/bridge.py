@@ -43,10 +43,6 @@ from sor_daemon.logs import debug_enabled
 
 log = structlog.get_logger(__name__)
 
-TAG_MSG_TYPE = 35
-TAG_POSS_DUP = 43
-MSG_TYPE_NEW_ORDER_SINGLE = "D"
-
 
 class TrioBridge(fix.Application):
     """Hands logon, logout and translated application messages to ``deliver``, on the Trio
@@ -148,7 +144,7 @@ class TrioBridge(fix.Application):
             return
         try:
             text = message if isinstance(message, str) else message.toString()
-            log.debug("FIX message", session=self._name, direction=direction, fix=_shown(text))
+            log.debug("FIX message", session=self._name, direction=direction, fix=shown(text))
         except Exception:
             log.exception("FIX message could not be logged", session=self._name)
 
@@ -161,25 +157,8 @@ class TrioBridge(fix.Application):
         self._trace("in", message)
 
     def toApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
-        """Refuse to resend a stale order: a PossDup NewOrderSingle becomes a gap fill.
-
-        PossDupFlag is read first: it is absent from every message but a resent one, and each
-        call into quickfix here gives up the GIL and must take it back (this runs for every
-        child order sent), so the common case costs two calls, not three."""
+        """Application messages go out as the session's owner built them."""
         self._trace("out", message)
-        try:
-            header = message.getHeader()
-            stale = (
-                header.isSetField(TAG_POSS_DUP)
-                and header.getField(TAG_POSS_DUP) == "Y"
-                and header.getField(TAG_MSG_TYPE) == MSG_TYPE_NEW_ORDER_SINGLE
-            )
-        except Exception:
-            log.exception("toApp could not read the message", session=self._name)
-            return
-        if stale:
-            log.warning("not resending a stale NewOrderSingle", session=self._name)
-            raise fix.DoNotSend()
 
     def fromApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
         """Hand an application message's text to Trio, to be translated there."""
@@ -197,7 +176,7 @@ class TrioBridge(fix.Application):
             value = self._translate(self._read(text))
         except Exception:
             log.exception(
-                "inbound FIX message could not be read", session=self._name, message=_shown(text)
+                "inbound FIX message could not be read", session=self._name, message=shown(text)
             )
             return
         if value is not None:
@@ -245,7 +224,7 @@ async def running_initiator(
         log.info("FIX session stopped", session=name)
 
 
-def _shown(text: str) -> str:
+def shown(text: str) -> str:
     """A FIX message as text a person can read: fields split by ``|``."""
     return text.replace("\x01", "|")
 

@@ -100,13 +100,11 @@ def parse_timestamp(text: str, tag: int) -> datetime:
     return moment
 
 
-def new_order_single(child: ChildPlanned, now: datetime) -> fix.Message:
-    """The NewOrderSingle for a child: LIMIT, IMMEDIATE_OR_CANCEL, CoinAPI symbol id.
-
-    Written as FIX text and parsed by quickfix in one call, since it is sent for every child:
-    built with a dozen ``setField`` calls it took five times as long, and each call let go of
-    the GIL and had to wait to take it back while quickfix's threads held it."""
-    return framed_message(
+def new_order_single_text(child: ChildPlanned, now: datetime) -> str:
+    """The NewOrderSingle for a child as FIX text: LIMIT, IMMEDIATE_OR_CANCEL, CoinAPI symbol
+    id. It is sent for every child, so it is written as text in one go (a dozen ``setField``
+    calls took five times as long), and the session process parses it in one call."""
+    return frame(
         f"35=D\x01{Tag.CL_ORD_ID}={child.child_id}\x01{Tag.CL_ORD_LINK_ID}={child.child_id}\x01"
         f"{Tag.EX_DESTINATION}={child.exchange}\x01{Tag.SECURITY_ID}={child.symbol_id_coinapi}\x01"
         f"{Tag.SECURITY_ID_SOURCE}={COINAPI_SYMBOL_SOURCE}\x01"
@@ -117,12 +115,16 @@ def new_order_single(child: ChildPlanned, now: datetime) -> fix.Message:
     )
 
 
-def framed_message(body: str) -> fix.Message:
-    """quickfix's message for ``body`` (MsgType and the fields after it, each ended by SOH),
-    framed as FIX 4.4, in one call. The session sets the rest of the header and the trailer as
-    it sends."""
+def frame(body: str) -> str:
+    """``body`` (MsgType and the fields after it, each ended by SOH) framed as a FIX 4.4
+    message's text. The session sets the rest of the header and the trailer as it sends."""
     text = f"8={BEGIN_STRING}\x019={len(body.encode())}\x01{body}"
-    return fix.Message(f"{text}10={sum(text.encode()) % 256:03d}\x01", False)
+    return f"{text}10={sum(text.encode()) % 256:03d}\x01"
+
+
+def framed_message(body: str) -> fix.Message:
+    """quickfix's message for ``body`` (see ``frame``), parsed in one call."""
+    return fix.Message(frame(body), False)
 
 
 def order_status_request(child: ChildOrder) -> fix.Message:

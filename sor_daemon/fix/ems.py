@@ -1,37 +1,50 @@
-"""The EMS order session: a quickfix SocketInitiator whose news the engine reads as values.
+"""The EMS order session: a quickfix initiator in a process of its own, whose news the engine
+reads as values.
 
-``EmsGateway`` implements the engine's ``OrderGateway``: it sends child orders and status
-requests with ``Session.sendToTarget`` (thread-safe; it writes the FileStore and the socket), and
-turns logons, logouts and ExecutionReports into ``SessionUp``, ``SessionDown`` and
-``ChildReport`` values published on ``news`` (a ``Relay``): the bridge translates a report on the
-Trio thread and it goes on from there at once, with no task of the gateway's own in between.
-Sequence numbers and sent messages live in a quickfix FileStore under the data directory.
+``EmsGateway`` implements the engine's ``OrderGateway``. It runs the session in its own process
+(``ems_session``: why, and the lines the two exchange), writes each child order, status request
+and mass cancel to it as FIX text without waiting, and turns what the process reports (logons,
+logouts, ExecutionReports) into ``SessionUp``, ``SessionDown`` and ``ChildReport`` values
+published on ``news`` (a ``Relay``): a report is read and translated on the Trio thread as it
+arrives, and goes on from there at once, with no task of the gateway's own in between.
+Sequence numbers and sent messages live in the session's quickfix FileStore under the data
+directory, its messages and events in its FileLog.
+
+A session process that ends unasked (it crashed, or was killed) is reported down and started
+again after ``reconnect_seconds``; one that cannot start at all fails the gateway's ``run``.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import attrs
-import quickfix as fix
+import orjson
 import structlog
 import trio
 
 from sor_daemon.domain.children import ChildOrder
 from sor_daemon.domain.events import ChildPlanned
+from sor_daemon.domain.values import ChildReport, ChildStatus
 from sor_daemon.engine.ports import GatewayEvent, SessionDown, SessionUp
 from sor_daemon.engine.relay import Relay
-from sor_daemon.fix.bridge import TrioBridge, running_initiator
+from sor_daemon.fix.bridge import shown
 from sor_daemon.fix.dialect import (
     FlatFields,
+    Tag,
     execution_report,
-    new_order_single,
+    new_order_single_text,
     order_mass_cancel_request,
     order_status_request,
 )
 from sor_daemon.fix.dictionary import write_ems_dictionary
-from sor_daemon.fix.settings import initiator_settings, tls_client_settings
+from sor_daemon.fix.settings import SETTINGS_FILE, initiator_settings, tls_client_settings
+from sor_daemon.logs import debug_enabled
+from sor_daemon.pipes import LineReader, PipeWriter
 
 log = structlog.get_logger(__name__)
 
@@ -59,16 +72,21 @@ class EmsSettings:
     tls_key: Path | None = None
 
 
+class EmsSessionFailed(RuntimeError):
+    """The EMS session's process could not start (its settings are unusable)."""
+
+
 class EmsGateway:
     """The EMS session as the engine sees it: ``is_up``, ``send_new``, ``request_status``."""
 
     def __init__(self, settings: EmsSettings, data_dir: Path) -> None:
         self.settings = settings
         self._data_dir = data_dir / "fix" / "ems"
-        self._session_id = fix.SessionID(
-            "FIX.4.4", settings.sender_comp_id, settings.target_comp_id
-        )
         self._up = False
+        self._commands: PipeWriter | None = None
+        """The session process's stdin, while it runs."""
+        self._sequence_numbers: tuple[int, int] | None = None
+        self._process_id: int | None = None
         self.news = Relay[GatewayEvent]()
 
     @property
@@ -77,32 +95,38 @@ class EmsGateway:
         return self._up
 
     @property
-    def session_id(self) -> fix.SessionID:
-        """The quickfix session's id (for its sequence numbers in the metrics)."""
-        return self._session_id
+    def sequence_numbers(self) -> tuple[int, int] | None:
+        """The session's next outgoing and next expected incoming MsgSeqNum as its process
+        last reported them (at most a second old), or None before it did."""
+        return self._sequence_numbers
+
+    @property
+    def process_id(self) -> int | None:
+        """The session process's id while it runs (it is in the log as it starts)."""
+        return self._process_id
 
     def send_new(self, child: ChildPlanned) -> bool:
-        """Send a child order; False when quickfix did not take it."""
-        return self._send(new_order_single(child, datetime.now(UTC)))
+        """Send a child order; False when the session is down."""
+        return self._send(new_order_single_text(child, datetime.now(UTC)))
 
     def request_status(self, child: ChildOrder) -> bool:
         """Ask the EMS where a child order stands (35=H)."""
-        return self._send(order_status_request(child))
+        return self._send(order_status_request(child).toString())
 
     def mass_cancel(self, exchange: str) -> bool:
         """Ask the EMS to cancel every order on ``exchange`` (35=q, 530=7)."""
         now = datetime.now(UTC)
         request_id = f"halt-{exchange}-{now:%Y%m%d%H%M%S%f}"
-        return self._send(order_mass_cancel_request(request_id, exchange, now))
+        return self._send(order_mass_cancel_request(request_id, exchange, now).toString())
 
-    def _send(self, message: fix.Message) -> bool:
-        if not self._up:
+    def _send(self, text: str) -> bool:
+        """Hand ``text`` to the session process without waiting; False while the session is
+        down. A message quickfix then refuses comes back as ``refused``."""
+        if not self._up or self._commands is None:
             return False
-        try:
-            return bool(fix.Session.sendToTarget(message, self._session_id))
-        except fix.SessionNotFound:
-            log.error("EMS session not found", session=self._session_id.toString())
-            return False
+        self._trace("out", text)
+        self._commands.write(orjson.dumps(("send", text)) + b"\n")
+        return True
 
     def _tls_settings(self) -> dict[str, object] | None:
         """quickfix's SSL settings when the session runs over TLS (checked by the config)."""
@@ -114,19 +138,10 @@ class EmsGateway:
             self.settings.tls_ca, self.settings.tls_cert, self.settings.tls_key
         )
 
-    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Start the initiator, publish its news until cancelled, then log out and stop it."""
+    def _write_settings(self) -> Path:
+        """Write the session's dictionary and quickfix settings file; the file's path."""
         dictionary = write_ems_dictionary(self._data_dir)
-        bridge = TrioBridge(
-            "ems",
-            trio.lowlevel.current_trio_token(),
-            self._publish,
-            translate=execution_report,
-            on_logon=SessionUp,
-            on_logout=SessionDown,
-            read=FlatFields.read,
-        )
-        settings = initiator_settings(
+        initiator_settings(
             self._data_dir,
             dictionary,
             host=self.settings.host,
@@ -138,31 +153,153 @@ class EmsGateway:
             reset_on_logon=self.settings.reset_on_logon,
             tls=self._tls_settings(),
         )
-        initiator_class = fix.SSLSocketInitiator if self.settings.tls else fix.SocketInitiator
-        async with running_initiator(
-            "ems",
-            lambda: initiator_class(
-                bridge, fix.FileStoreFactory(settings), settings, fix.FileLogFactory(settings)
-            ),
-        ):
-            log.info(
-                "EMS session connecting",
-                tls=self.settings.tls,
-                host=self.settings.host,
-                port=self.settings.port,
-                sender=self.settings.sender_comp_id,
-                target=self.settings.target_comp_id,
-            )
-            task_status.started()
-            try:
-                await trio.sleep_forever()
-            finally:
-                self._up = False
+        return self._data_dir / SETTINGS_FILE
 
-    def _publish(self, event: GatewayEvent) -> None:
-        """On the Trio thread: note a logon or logout, then pass the event on."""
-        if isinstance(event, SessionUp):
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Run the session process and publish its news until cancelled, then have it log out
+        and wait for it to end. A process that ends unasked is started again."""
+        command = [sys.executable, "-m", "sor_daemon.fix.ems_session", str(self._write_settings())]
+        if self.settings.tls:
+            command.append("--tls")
+        log.info(
+            "EMS session connecting",
+            tls=self.settings.tls,
+            host=self.settings.host,
+            port=self.settings.port,
+            sender=self.settings.sender_comp_id,
+            target=self.settings.target_comp_id,
+        )
+        await self._run_process(command, task_status)  # it returns if the process ended
+        while True:
+            await trio.sleep(self.settings.reconnect_seconds)
+            try:
+                await self._run_process(command, None)
+            except EmsSessionFailed as error:
+                log.error("EMS session process could not start again", error=str(error))
+
+    async def _run_process(
+        self, command: list[str], task_status: trio.TaskStatus[None] | None
+    ) -> None:
+        """Run one session process until it ends unasked or the gateway is cancelled (then
+        stop it: it logs out, and its news is read until it has ended)."""
+        commands_in, commands_out = os.pipe()
+        news_in, news_out = os.pipe()
+        try:
+            process = await trio.lowlevel.open_process(
+                [*command, "--news", str(news_out)], stdin=commands_in, pass_fds=(news_out,)
+            )
+        except BaseException:
+            os.close(commands_out)
+            os.close(news_in)
+            raise
+        finally:
+            os.close(commands_in)
+            os.close(news_out)
+        news_stream = trio.lowlevel.FdStream(news_in)
+        self._process_id = process.pid
+        log.info("EMS session process started", pid=process.pid)
+        news = LineReader(news_stream)
+        self._commands = commands = PipeWriter(commands_out, lambda error: None)
+        ended_unasked = False
+        try:
+            await self._until_started(news)
+            if task_status is not None:
+                task_status.started()
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(commands.run)
+                await self._read_news(news)
+                ended_unasked = True
+                nursery.cancel_scope.cancel()
+        finally:
+            self._commands = None
+            self._process_id = None
+            with trio.CancelScope(shield=True):
+                commands.write(orjson.dumps(("stop",)) + b"\n")
+                await commands.flush()
+                await self._read_news(news)
+                os.close(commands_out)
+                await process.wait()
+                await news_stream.aclose()
+            reason = "the EMS session stopped"
+            if ended_unasked:
+                reason = f"the EMS session's process ended (exit status {process.returncode})"
+                log.error("EMS session process ended; starting it again", reason=reason)
+            self._went_down(reason)
+
+    async def _until_started(self, news: LineReader) -> None:
+        """Publish what the session process reports until it says it started; raise
+        ``EmsSessionFailed`` if it cannot."""
+        while (line := await news.next()) is not None:
+            kind, *values = orjson.loads(line)
+            if kind == "started":
+                return
+            if kind == "failed":
+                raise EmsSessionFailed(f"the EMS session could not start: {values[0]}")
+            self._hear(kind, values)
+        raise EmsSessionFailed("the EMS session's process ended as it started")
+
+    async def _read_news(self, news: LineReader) -> None:
+        """Publish what the session process reports until its output ends."""
+        while (lines := await news.batch()) is not None:
+            for line in lines:
+                kind, *values = orjson.loads(line)
+                self._hear(kind, values)
+
+    def _hear(self, kind: str, values: list[object]) -> None:
+        """Act on one line of the session process's news."""
+        if kind == "app":
+            [text] = values
+            assert isinstance(text, str)
+            self._receive(text)
+        elif kind == "admin":
+            direction, text = values
+            assert isinstance(direction, str) and isinstance(text, str)
+            self._trace(direction, text)
+        elif kind == "up":
+            log.info("FIX session logged on", session="ems")
             self._up = True
-        elif isinstance(event, SessionDown):
+            self.news.publish(SessionUp())
+        elif kind == "down":
+            log.info("FIX session logged out", session="ems")
+            self._went_down(SessionDown().reason)
+        elif kind == "seq":
+            sender, target = values
+            assert isinstance(sender, int) and isinstance(target, int)
+            self._sequence_numbers = (sender, target)
+        elif kind == "refused":
+            text, reason = values
+            assert isinstance(text, str) and isinstance(reason, str)
+            self._refused(text, reason)
+
+    def _receive(self, text: str) -> None:
+        """Read and translate an application message, and hand on what it means."""
+        self._trace("in", text)
+        try:
+            report = execution_report(FlatFields.read(text))
+        except Exception:
+            log.exception(
+                "inbound FIX message could not be read", session="ems", message=shown(text)
+            )
+            return
+        if report is not None:
+            self.news.publish(report)
+
+    def _refused(self, text: str, reason: str) -> None:
+        """quickfix did not take a message: a child order it was is done, never sent."""
+        fields = FlatFields.read(text)
+        log.warning("FIX message not sent", session="ems", reason=reason, message=shown(text))
+        if fields.get(Tag.MSG_TYPE) == "D" and (child_id := fields.get(Tag.CL_ORD_ID)):
+            self.news.publish(
+                ChildReport(child_id, ChildStatus.CANCELED, Decimal(0), text=f"not sent: {reason}")
+            )
+
+    def _trace(self, direction: str, text: str) -> None:
+        """Log a FIX message at debug level (credentials redacted by the log)."""
+        if debug_enabled():
+            log.debug("FIX message", session="ems", direction=direction, fix=shown(text))
+
+    def _went_down(self, reason: str) -> None:
+        """Note the session down, and tell the engine if it thought it up."""
+        if self._up:
             self._up = False
-        self.news.publish(event)
+            self.news.publish(SessionDown(reason))

@@ -22,7 +22,7 @@ import quickfix as fix
 import structlog
 import trio
 
-from sor_daemon.fix.bridge import TrioBridge, running_initiator
+from sor_daemon.fix.bridge import TrioBridge, running_initiator, sequence_numbers
 from sor_daemon.fix.dictionary import standard_fix44_path
 from sor_daemon.fix.md_dialect import (
     BookSnapshot,
@@ -101,9 +101,10 @@ class MarketDataSession:
         return self._up
 
     @property
-    def session_id(self) -> fix.SessionID:
-        """The quickfix session's id (for its sequence numbers in the metrics)."""
-        return self._session_id
+    def sequence_numbers(self) -> tuple[int, int] | None:
+        """The session's next outgoing and next expected incoming MsgSeqNum (for the metrics),
+        or None while quickfix has no such session."""
+        return sequence_numbers(self._session_id)
 
     def subscribe(self, symbol_id: str, depth: int) -> str | None:
         """Subscribe to a symbol's book and trades; its MDReqID, or None when not sent.

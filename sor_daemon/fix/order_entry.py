@@ -31,7 +31,12 @@ import trio
 
 from sor_daemon.domain.smart_order import SmartOrder
 from sor_daemon.engine.engine import USER_CANCEL_REASON, Engine
-from sor_daemon.fix.bridge import TrioBridge, read_with_dictionary, running_initiator
+from sor_daemon.fix.bridge import (
+    TrioBridge,
+    read_with_dictionary,
+    running_initiator,
+    sequence_numbers,
+)
 from sor_daemon.fix.dictionary import write_order_entry_dictionary
 from sor_daemon.fix.outbox import SessionOutboxes
 from sor_daemon.fix.parent_dialect import (
@@ -129,6 +134,12 @@ class ClientSession:
         """True while the client is logged on."""
         session = fix.Session.lookupSession(self.session_id)
         return session is not None and bool(session.isLoggedOn())
+
+    @property
+    def sequence_numbers(self) -> tuple[int, int] | None:
+        """The session's next outgoing and next expected incoming MsgSeqNum, or None while
+        the acceptor is not running."""
+        return sequence_numbers(self.session_id)
 
 
 class OrderEntry:

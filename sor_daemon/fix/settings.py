@@ -11,11 +11,14 @@ from pathlib import Path
 
 import quickfix as fix
 
+SETTINGS_FILE = "session.cfg"
+"""The name of a session's settings file in its data directory."""
+
 
 def write_settings(
     directory: Path, defaults: Mapping[str, object], sessions: list[Mapping[str, object]]
 ) -> fix.SessionSettings:
-    """Write ``session.cfg`` with a [DEFAULT] block and one [SESSION] block each; load it.
+    """Write ``SETTINGS_FILE`` with a [DEFAULT] block and one [SESSION] block each; load it.
 
     Only its owner may read the file: a comp id can be an API key (CoinAPI's market-data
     session logs on with the key as its SenderCompID).
@@ -24,7 +27,7 @@ def write_settings(
     lines = ["[DEFAULT]", *_entries(defaults)]
     for session in sessions:
         lines += ["", "[SESSION]", *_entries(session)]
-    path = directory / "session.cfg"
+    path = directory / SETTINGS_FILE
     path.touch(mode=0o600)
     path.chmod(0o600)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -12,14 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
-import quickfix as fix
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from sor_daemon.engine.engine import Engine
 from sor_daemon.engine.feed import Feed
-from sor_daemon.fix.bridge import sequence_numbers
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -34,8 +32,8 @@ class FixSession(Protocol):
         ...
 
     @property
-    def session_id(self) -> fix.SessionID:
-        """The quickfix session id."""
+    def sequence_numbers(self) -> tuple[int, int] | None:
+        """The next outgoing and next expected incoming MsgSeqNum, or None when unknown."""
         ...
 
 
@@ -95,7 +93,7 @@ class _StateCollector(Collector):
         )
         for name, session in self._sessions.items():
             up.add_metric([name], int(session.is_up))
-            numbers = sequence_numbers(session.session_id)
+            numbers = session.sequence_numbers
             if numbers is not None:
                 sender.add_metric([name], numbers[0])
                 target.add_metric([name], numbers[1])

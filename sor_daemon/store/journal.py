@@ -43,6 +43,7 @@ import structlog
 import trio
 
 from sor_daemon.domain.events import Event
+from sor_daemon.pipes import LineReader, PipeWriter
 from sor_daemon.store.history import ACCEPTED_INDEX, OrderHistory
 from sor_daemon.store.records import decode, encode
 from sor_daemon.store.writer import FAILED, write_batch
@@ -153,15 +154,11 @@ class Journal:
         self._batch = _Batch()
         self._gathering = trio.Event()
         """Set once the batch being gathered has something in it (Trio-thread commits)."""
-        self._pipe: int | None = None
+        self._pipe: PipeWriter | None = None
         """The writer process's stdin, while it runs."""
         self._sent: deque[tuple[int, _Batch]] = deque()
         """Batches handed to the writer process and not yet durable, numbered in order."""
         self._numbered = 0
-        self._unsent = b""
-        """The end of a batch's line that the pipe did not take yet."""
-        self._blocked = trio.Event()
-        """Set when ``_unsent`` must wait for the pipe."""
         self._failure: str | None = None
         self._closed = False
         self.commits = 0
@@ -307,7 +304,6 @@ class Journal:
         and it has exited."""
         command = [sys.executable, "-m", "sor_daemon.store.writer", str(self.path)]
         reading_end, writing_end = os.pipe()
-        os.set_blocking(writing_end, False)
         try:
             process = await trio.lowlevel.open_process(
                 command, stdin=reading_end, stdout=subprocess.PIPE
@@ -319,12 +315,12 @@ class Journal:
         finally:
             os.close(reading_end)
         assert process.stdout is not None
-        self._pipe = writing_end
-        answers = _Lines(process.stdout)
+        self._pipe = pipe = PipeWriter(writing_end, self._writer_gone)
+        answers = LineReader(process.stdout)
         task_status.started()
         try:
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._keep_writing)
+                nursery.start_soon(pipe.run)
                 while self._failure is None:
                     await self._take_answer(answers)
                 nursery.cancel_scope.cancel()
@@ -333,7 +329,7 @@ class Journal:
             with trio.CancelScope(shield=True):
                 self._send_if_idle()
                 while self._sent and self._failure is None:
-                    await self._write_the_rest()
+                    await pipe.flush()
                     await self._take_answer(answers)
                 self._pipe = None
                 os.close(writing_end)
@@ -349,37 +345,12 @@ class Journal:
         batch = self._take_batch()
         self._numbered += 1
         self._sent.append((self._numbered, batch))
-        self._unsent += orjson.dumps([self._numbered, batch.rows, batch.retired]) + b"\n"
-        self._write_unsent()
+        self._pipe.write(orjson.dumps([self._numbered, batch.rows, batch.retired]) + b"\n")
 
-    def _write_unsent(self) -> None:
-        """Write what the pipe takes now, without waiting; ``_keep_writing`` writes the rest
-        (a batch larger than the pipe holds) once it can."""
-        assert self._pipe is not None
-        try:
-            written = os.write(self._pipe, self._unsent)
-        except BlockingIOError:
-            written = 0
-        except OSError as error:
-            self._fail(f"the journal's writer process is gone ({error.strerror})")
-            return
-        self._unsent = self._unsent[written:]
-        if self._unsent:
-            self._blocked.set()
+    def _writer_gone(self, error: OSError) -> None:
+        self._fail(f"the journal's writer process is gone ({error.strerror})")
 
-    async def _keep_writing(self) -> None:
-        """Write the rest of a batch the pipe could not take at once."""
-        while True:
-            await self._blocked.wait()
-            self._blocked = trio.Event()
-            await self._write_the_rest()
-
-    async def _write_the_rest(self) -> None:
-        while self._unsent and self._pipe is not None and self._failure is None:
-            await trio.lowlevel.wait_writable(self._pipe)
-            self._write_unsent()
-
-    async def _take_answer(self, answers: _Lines) -> None:
+    async def _take_answer(self, answers: LineReader) -> None:
         """Read the writer's next answer: wake the callers of every batch it made durable and
         hand it what gathered meanwhile; or, if a commit failed or the writer is gone, fail
         every batch not yet durable."""
@@ -419,23 +390,3 @@ class Journal:
         self._closed = True
         self._lookup.close()
         self._connection.close()
-
-
-class _Lines:
-    """The lines a Trio stream carries (the writer's answers), one at a time. Kept across
-    calls, so reading can stop (cancelled) and go on later with nothing lost."""
-
-    def __init__(self, stream: trio.abc.ReceiveStream) -> None:
-        self._stream = stream
-        self._partial = b""
-        self._lines: deque[bytes] = deque()
-
-    async def next(self) -> bytes | None:
-        """The next whole line, or None once the stream has ended."""
-        while not self._lines:
-            chunk = await self._stream.receive_some()
-            if not chunk:
-                return None
-            *lines, self._partial = (self._partial + chunk).split(b"\n")
-            self._lines.extend(lines)
-        return self._lines.popleft()

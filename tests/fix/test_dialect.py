@@ -15,7 +15,7 @@ import quickfix as fix
 from sor_daemon.domain.events import ChildPlanned
 from sor_daemon.domain.values import ChildStatus
 from sor_daemon.fix.bridge import read_with_dictionary
-from sor_daemon.fix.dialect import FlatFields, execution_report, new_order_single
+from sor_daemon.fix.dialect import FlatFields, execution_report, new_order_single_text
 from sor_daemon.fix.dictionary import write_ems_dictionary
 from sor_daemon.protocol.messages import Side
 
@@ -63,7 +63,7 @@ def test_a_child_goes_out_as_a_new_order_single_the_ems_accepts(
         Decimal("61200.5"),
         sent_at,
     )
-    message = new_order_single(child, sent_at)
+    message = fix.Message(new_order_single_text(child, sent_at), False)  # as the session reads it
     header = message.getHeader()
     for tag, value in ((49, "SOR"), (56, "EMS"), (34, "2"), (52, "20261125-09:42:14.906")):
         header.setField(tag, value)

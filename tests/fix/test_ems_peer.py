@@ -26,7 +26,7 @@ import trio
 from sor_daemon.domain.events import ChildPlanned
 from sor_daemon.domain.values import Side
 from sor_daemon.engine.ports import GatewayEvent, SessionDown
-from sor_daemon.fix.dialect import new_order_single
+from sor_daemon.fix.dialect import new_order_single_text
 from sor_daemon.fix.ems import EmsGateway, EmsSettings
 from tests.support.raw_fix import most_the_kernel_holds, read_messages, wire_message
 
@@ -99,7 +99,7 @@ async def test_a_silent_ems_gets_every_send_back_at_once_and_is_noticed(tmp_path
             down.set()
 
     gateway.news.listen(hear)
-    size = len(new_order_single(CHILD, datetime.now(UTC)).toString())
+    size = len(new_order_single_text(CHILD, datetime.now(UTC)))
     flood = 2 * most_the_kernel_holds() // size
     try:
         async with trio.open_nursery() as nursery:

@@ -1,0 +1,100 @@
+"""Talking to a helper process over pipes from the Trio thread, one line a message.
+
+The daemon hands work to processes of its own (the journal's writer, the EMS session) so that
+nothing on a hot path waits for its GIL. The Trio thread writes to such a process without ever
+waiting (``PipeWriter``: what the pipe cannot take yet waits in memory and goes once it can),
+and reads its answers as it reads any socket (``LineReader``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable
+
+import trio
+
+
+class PipeWriter:
+    """Writes to a non-blocking pipe at once; ``run`` writes later what did not fit.
+
+    ``on_broken`` is told, once, of the error that ended the pipe (the process is gone); what
+    is written after that is dropped."""
+
+    def __init__(self, fd: int, on_broken: Callable[[OSError], None]) -> None:
+        os.set_blocking(fd, False)
+        self.fd = fd
+        self._on_broken = on_broken
+        self._unsent = b""
+        self._blocked = trio.Event()
+        """Set when ``_unsent`` must wait for the pipe."""
+        self.broken = False
+
+    def write(self, data: bytes) -> None:
+        """Write ``data`` after what is waiting, as much as the pipe takes now; never waits."""
+        if self.broken:
+            return
+        self._unsent += data
+        self._write_now()
+
+    def _write_now(self) -> None:
+        try:
+            written = os.write(self.fd, self._unsent)
+        except BlockingIOError:
+            written = 0
+        except OSError as error:
+            self.broken = True
+            self._unsent = b""
+            self._on_broken(error)
+            return
+        self._unsent = self._unsent[written:]
+        if self._unsent:
+            self._blocked.set()
+
+    async def run(self) -> None:
+        """Write what the pipe could not take at once, as it can, until cancelled."""
+        while True:
+            await self._blocked.wait()
+            self._blocked = trio.Event()
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Return once everything written is in the pipe (or the pipe broke)."""
+        while self._unsent and not self.broken:
+            await trio.lowlevel.wait_writable(self.fd)
+            self._write_now()
+
+
+class LineReader:
+    """The lines a Trio stream carries, one at a time. Kept across calls, so reading can stop
+    (cancelled) and go on later with nothing lost."""
+
+    def __init__(self, stream: trio.abc.ReceiveStream) -> None:
+        self._stream = stream
+        self._partial = b""
+        self._lines: deque[bytes] = deque()
+
+    async def next(self) -> bytes | None:
+        """The next whole line, or None once the stream has ended."""
+        while not self._lines:
+            if not await self._receive():
+                return None
+        return self._lines.popleft()
+
+    async def batch(self) -> list[bytes] | None:
+        """Every whole line that has arrived (waiting for one at least), or None once the
+        stream has ended: a reader that acts on many lines in one turn."""
+        while not self._lines:
+            if not await self._receive():
+                return None
+        lines = list(self._lines)
+        self._lines.clear()
+        return lines
+
+    async def _receive(self) -> bool:
+        chunk = await self._stream.receive_some()
+        if not chunk:
+            return False
+        *lines, self._partial = (self._partial + chunk).split(b"\n")
+        self._lines.extend(lines)
+        return True
