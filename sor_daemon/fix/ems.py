@@ -266,6 +266,8 @@ class EmsGateway:
             sender, target = values
             assert isinstance(sender, int) and isinstance(target, int)
             self._sequence_numbers = (sender, target)
+        elif kind == "not resent":
+            log.warning("not resending a stale NewOrderSingle", child_order_id=values[0])
         elif kind == "refused":
             text, reason = values
             assert isinstance(text, str) and isinstance(reason, str)

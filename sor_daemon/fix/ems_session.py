@@ -27,6 +27,8 @@ It reads one JSON array a line on ``FD``:
 - ``["admin", direction, text]``: an administrative message (a heartbeat, a logon, a reject),
   ``"in"`` or ``"out"``, for the daemon's debug trace;
 - ``["refused", text, reason]``: a message quickfix did not take;
+- ``["not resent", client_order_id]``: a NewOrderSingle asked for again by a ResendRequest went
+  as a gap fill instead;
 - ``["seq", next_sender, next_target]``: the session's sequence numbers, whenever they changed,
   at most once a second.
 
@@ -48,6 +50,7 @@ from pathlib import Path
 import orjson
 import quickfix as fix
 
+TAG_CL_ORD_ID = 11
 TAG_MSG_TYPE = 35
 TAG_POSS_DUP = 43
 MSG_TYPE_NEW_ORDER_SINGLE = "D"
@@ -111,6 +114,8 @@ class Forwarder(fix.Application):
             and header.getField(TAG_POSS_DUP) == "Y"
             and header.getField(TAG_MSG_TYPE) == MSG_TYPE_NEW_ORDER_SINGLE
         ):
+            has_id = message.isSetField(TAG_CL_ORD_ID)
+            self._output.send("not resent", message.getField(TAG_CL_ORD_ID) if has_id else "")
             raise fix.DoNotSend()
 
     def fromApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
