@@ -14,7 +14,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -30,8 +30,7 @@ from sor_daemon.engine.ports import GatewayEvent, SessionDown, SessionUp
 from sor_daemon.fix.dictionary import write_ems_dictionary
 from sor_daemon.fix.ems import EmsGateway, EmsSessionFailed, EmsSettings
 from sor_daemon.fix.settings import SETTINGS_FILE, initiator_settings
-from sor_daemon.sim.service import SimulatorHandle, serve_simulator
-from sor_daemon.sim.settings import SimulatorSettings
+from sor_daemon.sim.service import SimulatorHandle
 from tests.sim.fix_client import Fields
 from tests.support.raw_fix import read_messages, wire_message
 
@@ -79,11 +78,19 @@ class HandWrittenEms:
                     self.logged_out.set()
 
 
-async def until(condition: object) -> None:
+async def until(condition: Callable[[], bool]) -> None:
     """Wait (bounded: a guard against hanging, not a measurement) until ``condition()``."""
     with trio.fail_after(WAIT_SECONDS):
-        while not condition():  # type: ignore[operator]
+        while not condition():
             await trio.sleep(0.02)
+
+
+async def logged_on_process(gateway: EmsGateway) -> int:
+    """The id of the gateway's session process, once the session is logged on."""
+    await until(lambda: gateway.is_up)
+    process_id = gateway.process_id
+    assert process_id is not None
+    return process_id
 
 
 async def test_the_session_outlives_ctrl_c_and_sigterm_and_logs_out_when_stopped(
@@ -96,9 +103,7 @@ async def test_the_session_outlives_ctrl_c_and_sigterm_and_logs_out_when_stopped
         outer.start_soon(ems.serve)
         async with trio.open_nursery() as nursery:
             await nursery.start(gateway.run)
-            await until(lambda: gateway.is_up)
-            process_id = gateway.process_id
-            assert process_id is not None
+            process_id = await logged_on_process(gateway)
             os.kill(process_id, signal.SIGINT)
             os.kill(process_id, signal.SIGTERM)
             assert gateway.send_new(CHILD)
@@ -109,16 +114,6 @@ async def test_the_session_outlives_ctrl_c_and_sigterm_and_logs_out_when_stopped
     assert not gateway.is_up
     with pytest.raises(ProcessLookupError):
         os.kill(process_id, 0)  # ended, and reaped by the gateway
-
-
-@pytest.fixture
-async def simulator(tmp_path: Path) -> AsyncIterator[SimulatorHandle]:
-    settings = SimulatorSettings(
-        data_dir=tmp_path / "sim", fix_port=0, http_port=0, md_port=0, seed=7
-    )
-    async with trio.open_nursery() as nursery:
-        yield await nursery.start(serve_simulator, settings)
-        nursery.cancel_scope.cancel()
 
 
 async def test_a_session_process_that_dies_is_reported_down_started_again_and_trades(
@@ -135,9 +130,7 @@ async def test_a_session_process_that_dies_is_reported_down_started_again_and_tr
     gateway.news.listen(news.append)
     async with trio.open_nursery() as nursery:
         await nursery.start(gateway.run)
-        await until(lambda: gateway.is_up)
-        first = gateway.process_id
-        assert first is not None
+        first = await logged_on_process(gateway)
         os.kill(first, signal.SIGKILL)
         await until(lambda: not gateway.is_up)
         assert not gateway.send_new(CHILD)  # down: refused at once

@@ -17,24 +17,13 @@ from sor_daemon.fix.market_data import (
     MarketDataSettings,
 )
 from sor_daemon.fix.md_dialect import BookSnapshot, MarketDataRejected, MarketUpdate
-from sor_daemon.sim.service import SimulatorHandle, serve_simulator
-from sor_daemon.sim.settings import SimulatorSettings
+from sor_daemon.sim.service import SimulatorHandle
 
 SYMBOL = "KRAKEN_SPOT_BTC_USD"
 OTHER = "COINBASE_SPOT_BTC_USD"
 WAIT = 20
 
 E = TypeVar("E")
-
-
-@pytest.fixture
-async def simulator(tmp_path: Path) -> AsyncIterator[SimulatorHandle]:
-    settings = SimulatorSettings(
-        data_dir=tmp_path / "sim", fix_port=0, http_port=0, md_port=0, seed=7
-    )
-    async with trio.open_nursery() as nursery:
-        yield await nursery.start(serve_simulator, settings)
-        nursery.cancel_scope.cancel()
 
 
 @pytest.fixture
