@@ -221,6 +221,7 @@ class EmsGateway:
                 await process.wait()
                 await news_stream.aclose()
             reason = "the EMS session stopped"
+            log.info("FIX session stopped", session="ems", exit_status=process.returncode)
             if ended_unasked:
                 reason = f"the EMS session's process ended (exit status {process.returncode})"
                 log.error("EMS session process ended; starting it again", reason=reason)
