@@ -23,27 +23,27 @@ class PipeWriter:
 
     def __init__(self, fd: int, on_broken: Callable[[OSError], None]) -> None:
         os.set_blocking(fd, False)
-        self.fd = fd
+        self._fd = fd
         self._on_broken = on_broken
         self._unsent = b""
         self._blocked = trio.Event()
         """Set when ``_unsent`` must wait for the pipe."""
-        self.broken = False
+        self._broken = False
 
     def write(self, data: bytes) -> None:
         """Write ``data`` after what is waiting, as much as the pipe takes now; never waits."""
-        if self.broken:
+        if self._broken:
             return
         self._unsent += data
         self._write_now()
 
     def _write_now(self) -> None:
         try:
-            written = os.write(self.fd, self._unsent)
+            written = os.write(self._fd, self._unsent)
         except BlockingIOError:
             written = 0
         except OSError as error:
-            self.broken = True
+            self._broken = True
             self._unsent = b""
             self._on_broken(error)
             return
@@ -60,8 +60,8 @@ class PipeWriter:
 
     async def flush(self) -> None:
         """Return once everything written is in the pipe (or the pipe broke)."""
-        while self._unsent and not self.broken:
-            await trio.lowlevel.wait_writable(self.fd)
+        while self._unsent and not self._broken:
+            await trio.lowlevel.wait_writable(self._fd)
             self._write_now()
 
 
