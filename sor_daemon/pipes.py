@@ -2,8 +2,9 @@
 
 The daemon hands work to processes of its own (the journal's writer, the EMS session) so that
 nothing on a hot path waits for its GIL. The Trio thread writes to such a process without ever
-waiting (``PipeWriter``: what the pipe cannot take yet waits in memory and goes once it can),
-and reads its answers as it reads any socket (``LineReader``).
+waiting (``PipeWriter``: what one turn of the scheduler writes goes at the turn's end, in one
+write; what the pipe cannot take yet waits in memory and goes once it can), and reads its
+answers as it reads any socket (``LineReader``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ from collections.abc import Callable
 
 import trio
 
+from sor_daemon.turn_end import at_turn_end
+
 
 class PipeWriter:
-    """Writes to a non-blocking pipe at once; ``run`` writes later what did not fit.
+    """Writes to a non-blocking pipe at the end of the scheduler's turn (``turn_end``): what a
+    turn wrote goes in one system call, and wakes the reader once. ``run`` writes later what
+    the pipe could not take then. The writer owns the descriptor (``close``).
 
     ``on_broken`` is told, once, of the error that ended the pipe (the process is gone); what
     is written after that is dropped."""
@@ -25,29 +30,40 @@ class PipeWriter:
         os.set_blocking(fd, False)
         self._fd = fd
         self._on_broken = on_broken
-        self._unsent = b""
+        self._unsent: list[bytes] = []
+        """What was written and is not in the pipe yet, in order."""
+        self._write_due = False
+        """A write is asked for at the end of this turn."""
         self._blocked = trio.Event()
-        """Set when ``_unsent`` must wait for the pipe."""
+        """Set when what is unsent must wait for the pipe."""
         self._broken = False
 
     def write(self, data: bytes) -> None:
-        """Write ``data`` after what is waiting, as much as the pipe takes now; never waits."""
+        """Queue ``data`` after what is waiting, for the pipe at the end of this turn; never
+        waits."""
         if self._broken:
             return
-        self._unsent += data
-        self._write_now()
+        self._unsent.append(data)
+        if not self._write_due:
+            self._write_due = True
+            at_turn_end(self._write_now)
 
     def _write_now(self) -> None:
+        """Write as much as the pipe takes now; what it does not take waits for ``run``."""
+        self._write_due = False
+        if not self._unsent or self._broken:
+            return
+        data = self._unsent[0] if len(self._unsent) == 1 else b"".join(self._unsent)
         try:
-            written = os.write(self._fd, self._unsent)
+            written = os.write(self._fd, data)
         except BlockingIOError:
             written = 0
         except OSError as error:
             self._broken = True
-            self._unsent = b""
+            self._unsent = []
             self._on_broken(error)
             return
-        self._unsent = self._unsent[written:]
+        self._unsent = [data[written:]] if written < len(data) else []
         if self._unsent:
             self._blocked.set()
 
@@ -59,10 +75,17 @@ class PipeWriter:
             await self.flush()
 
     async def flush(self) -> None:
-        """Return once everything written is in the pipe (or the pipe broke)."""
+        """Write now, and return once everything written is in the pipe (or the pipe broke)."""
+        self._write_now()
         while self._unsent and not self._broken:
             await trio.lowlevel.wait_writable(self._fd)
             self._write_now()
+
+    def close(self) -> None:
+        """Close the pipe (after ``flush``): what is written from now on is dropped."""
+        self._broken = True
+        self._unsent = []
+        os.close(self._fd)
 
 
 class LineReader:

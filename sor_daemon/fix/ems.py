@@ -217,7 +217,7 @@ class EmsGateway:
                 commands.write(orjson.dumps(("stop",)) + b"\n")
                 await commands.flush()
                 await self._read_news(news)
-                os.close(commands_out)
+                commands.close()
                 await process.wait()
                 await news_stream.aclose()
             reason = "the EMS session stopped"

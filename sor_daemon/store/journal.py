@@ -2,13 +2,14 @@
 
 Callers ``await journal.append(...)``; their rows join the batch being gathered on the Trio
 thread. The journal's writer is a process of its own (``store.writer``) with one batch at a
-time: an idle writer is handed the batch at once, and while it commits, what is appended gathers
-into the next batch, handed over the moment it answers (group commit). So a burst of events
-costs one fsync, and no caller waits longer than one commit behind the one in progress. Every
-caller of a batch waits on the batch's one event: a thousand orders slicing at once cost one
-wake-up object, not one each. SQLite runs in WAL mode with ``synchronous=FULL``: a commit that
-returned survives a crash of the process or the machine; a torn, uncommitted tail is discarded
-by SQLite on the next open.
+time: an idle writer is handed the batch at the end of the scheduler's turn (``turn_end``), with
+what every task of the turn appended, and while it commits, what is appended gathers into the
+next batch, handed over at the end of the turn that reads its answer (group commit). So a
+burst of events costs one fsync, and no caller waits longer than one commit behind the one in
+progress. Every caller of a batch waits on the batch's one event: a thousand orders slicing at
+once cost one wake-up object, not one each. SQLite runs in WAL mode with ``synchronous=FULL``:
+a commit that returned survives a crash of the process or the machine; a torn, uncommitted
+tail is discarded by SQLite on the next open.
 
 The writer is a process, not a thread, so that nothing on a commit's way waits for the GIL: a
 writer thread had to take it back from the busy Trio thread to wake up, after each step into
@@ -47,6 +48,7 @@ from sor_daemon.pipes import LineReader, PipeWriter
 from sor_daemon.store.history import ACCEPTED_INDEX, OrderHistory
 from sor_daemon.store.records import decode, encode
 from sor_daemon.store.writer import FAILED, write_batch
+from sor_daemon.turn_end import at_turn_end
 
 log = structlog.get_logger(__name__)
 
@@ -159,6 +161,7 @@ class Journal:
         self._sent: deque[tuple[int, _Batch]] = deque()
         """Batches handed to the writer process and not yet durable, numbered in order."""
         self._numbered = 0
+        self._hand_over_due = False
         self._failure: str | None = None
         self._closed = False
         self.commits = 0
@@ -257,8 +260,19 @@ class Journal:
         if self._on_trio_thread:
             self._gathering.set()
         else:
-            self._send_if_idle()
+            self._hand_over_at_turn_end()
         return batch
+
+    def _hand_over_at_turn_end(self) -> None:
+        """Hand the writer what is gathered at the end of the scheduler's turn, when every task
+        of the turn has added to it: one commit for all of it."""
+        if not self._hand_over_due:
+            self._hand_over_due = True
+            at_turn_end(self._hand_over)
+
+    def _hand_over(self) -> None:
+        self._hand_over_due = False
+        self._send_if_idle()
 
     def _take_batch(self) -> _Batch:
         """The batch gathered so far; the next callers gather a new one."""
@@ -332,7 +346,7 @@ class Journal:
                     await pipe.flush()
                     await self._take_answer(answers)
                 self._pipe = None
-                os.close(writing_end)
+                pipe.close()
                 await process.wait()
                 await process.stdout.aclose()
         raise JournalClosed(f"the journal could not write: {self._failure}")
@@ -365,7 +379,7 @@ class Journal:
         while self._sent and self._sent[0][0] <= number:
             self._sent.popleft()[1].done.set()
         self._committed(detail)
-        self._send_if_idle()
+        self._hand_over_at_turn_end()
 
     def _committed(self, seconds: float) -> None:
         self.commits += 1
