@@ -92,7 +92,10 @@ class Engine:
                         self._start_runner(order)
                 self._gateway_news.listen(self._route_gateway_event)
                 task_status.started()
-                await trio.sleep_forever()  # runners come and go; the engine serves on
+                try:
+                    await trio.sleep_forever()  # runners come and go; the engine serves on
+                finally:
+                    self._nursery = None  # the runners are stopping: none starts again
         finally:
             self._gateway_news.listen(None)
 
@@ -291,12 +294,19 @@ class Engine:
         )
         return [instrument for instrument in found if instrument is not None]
 
-    def _start_runner(self, order: SmartOrder) -> None:
-        assert self._nursery is not None, "the engine is not running"
+    def _start_runner(self, order: SmartOrder) -> Inbox[Message] | None:
+        """Start the order's runner; its inbox, or None once the engine is stopping (the order
+        is in the journal, and runs again at the next start)."""
+        if self._nursery is None:
+            log.info(
+                "engine stopping: the order runs again at the next start", smart_order_id=order.id
+            )
+            return None
         inbox = self._inboxes[order.id] = Inbox[Message](self._alarms)
         instruments = self._instruments_of(order)
         runner = OrderRunner(order, instruments, self.services, inbox, self._alarms)
         self._nursery.start_soon(self._run_runner, runner)
+        return inbox
 
     async def _run_runner(self, runner: OrderRunner) -> None:
         try:
@@ -308,10 +318,12 @@ class Engine:
         self._reclaimer.release(runner)  # and the order with it, once retired
 
     def _deliver(self, order: SmartOrder, message: Message) -> None:
-        """Hand a message to the order's runner, waking a finished order's runner if needed."""
-        if order.id not in self._inboxes:
-            self._start_runner(order)
-        self._inboxes[order.id].put(message)
+        """Hand a message to the order's runner, waking a finished order's runner if needed.
+        Once the engine is stopping, one with no runner is dropped: the order is reconciled
+        with the EMS at the next start."""
+        inbox = self._inboxes.get(order.id) or self._start_runner(order)
+        if inbox is not None:
+            inbox.put(message)
 
     def _route_gateway_event(self, event: GatewayEvent) -> None:
         """Put an EMS report into its order's inbox, and session news into every inbox: on the

@@ -13,6 +13,7 @@ from sor_daemon.domain.values import OrderStatus
 from sor_daemon.engine.clock import TrioClock
 from sor_daemon.engine.engine import Engine
 from sor_daemon.engine.feed import Feed
+from sor_daemon.engine.ports import ChildReport
 from sor_daemon.engine.runner import Services
 from sor_daemon.engine.settings import TradingSettings
 from sor_daemon.protocol.messages import ParameterChanges
@@ -128,4 +129,36 @@ async def test_a_client_reference_survives_a_restart(
         assert (restored.client_ref, restored.amount) == ("g-1", Decimal(11))
         await engine.cancel(restored.id, client_ref="f-1")
         assert restored.client_refs == ["g-1", "f-1"]
+        second_life.cancel_scope.cancel()
+
+
+async def test_reports_heard_while_the_engine_stops_start_no_runner(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    """A report for an order whose runner has stopped, heard while the engine stops, is left
+    for the next start (which reconciles the order with the EMS): the engine's nursery takes
+    no new runner then, and stopping must not fail on it."""
+    path = tmp_path / "journal.sqlite"
+    clock = TrioClock(START)
+    stopped = trio.Event()
+
+    async def report_until_stopped(venue: PaperVenue, report: ChildReport) -> None:
+        while not stopped.is_set():
+            venue.news.publish(report)
+            await trio.lowlevel.checkpoint()
+
+    async with trio.open_nursery() as test:
+        async with trio.open_nursery() as life:
+            engine, venue = await life.start(run_engine, path, clock)
+            venue.silent = True  # the child stays open, its report unheard
+            order = await engine.submit(new("10", "10MIN", "1MIN", order_id="open"))
+            await trio.sleep(1)
+            [child] = order.open_children
+            life.cancel_scope.cancel()  # the daemon stops; the report comes at every turn
+            test.start_soon(report_until_stopped, venue, venue.executed[child.id])
+        stopped.set()
+
+    async with trio.open_nursery() as second_life:
+        engine, _ = await second_life.start(run_engine, path, clock)
+        assert [c.id for c in engine.get("open").open_children] == [child.id]
         second_life.cancel_scope.cancel()
