@@ -495,10 +495,26 @@ class OrderRunner:
         return self.order.close_sample(now, activity, self._venue_books())
 
     async def _record(self, *events: Event) -> None:
-        """Journal, apply, announce: the one path every state change takes."""
-        await self._services.journal.append(*events)
-        for event in events:
-            self._announce(event, self.order.apply(event))
+        """Journal, apply, announce: the one path every state change takes.
+
+        The events are applied and announced on the turn of the scheduler that learns they
+        are durable (``Journal.append``'s ``then``), not a turn later when this runner wakes:
+        a fill reaches the screen that much sooner. The runner is waiting for that append
+        meanwhile, so nothing of it runs in between; an error applying them is raised here."""
+        failures: list[Exception] = []
+
+        def take_effect() -> None:
+            try:
+                for event in events:
+                    self._announce(event, self.order.apply(event))
+            except Exception as error:
+                failures.append(error)
+
+        try:
+            await self._services.journal.append(*events, then=take_effect)
+        finally:
+            if failures:
+                raise failures[0]
 
     def _announce(self, event: Event, fill: Fill | None) -> None:
         self._observe(event, fill)

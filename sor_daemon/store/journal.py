@@ -92,12 +92,20 @@ class _Batch:
 
     rows: list[tuple[str, str, str]] = attrs.Factory(list)
     retired: list[tuple[str, str, str | None]] = attrs.Factory(list)
+    then: list[Callable[[], None]] = attrs.Factory(list)
+    """What its callers asked to be done the moment it is durable (``append``'s ``then``)."""
     done: trio.Event = attrs.Factory(trio.Event)
     error: str | None = None
     """Why the batch could not be written, once it could not."""
 
     def __bool__(self) -> bool:
         return bool(self.rows or self.retired)
+
+    def durable(self) -> None:
+        """It is durable: do what its callers asked for then, and wake them."""
+        for call in self.then:
+            call()
+        self.done.set()
 
 
 def open_database(path: Path) -> sqlite3.Connection:
@@ -228,10 +236,15 @@ class Journal:
         returns once durable."""
         await self._enqueue([], [(order_id, status, client_ref)])
 
-    async def append(self, *events: Event) -> None:
-        """Return once every event is durable; raises JournalClosed if it cannot be."""
+    async def append(self, *events: Event, then: Callable[[], None] | None = None) -> None:
+        """Return once every event is durable; raises JournalClosed if it cannot be.
+
+        ``then`` is called the moment they are durable, on the turn of the scheduler that
+        learns it, before the caller wakes (a turn later): a runner announces a fill there. It
+        is called even if the caller was cancelled meanwhile, and never if the events could not
+        be made durable; it must not raise or block."""
         if events:
-            await self._enqueue([encode(event) for event in events], [])
+            await self._enqueue([encode(event) for event in events], [], then)
 
     def append_unawaited(self, *events: Event) -> None:
         """Queue events without waiting for them to be durable: they are once any later
@@ -240,10 +253,15 @@ class Journal:
         self._gather([encode(event) for event in events], [])
 
     async def _enqueue(
-        self, rows: list[tuple[str, str, str]], retired: list[tuple[str, str, str | None]]
+        self,
+        rows: list[tuple[str, str, str]],
+        retired: list[tuple[str, str, str | None]],
+        then: Callable[[], None] | None = None,
     ) -> None:
         await trio.lowlevel.checkpoint_if_cancelled()  # a task being stopped stops here
         batch = self._gather(rows, retired)
+        if then is not None:
+            batch.then.append(then)
         await batch.done.wait()
         if batch.error is not None:
             raise JournalClosed(f"the journal could not write: {batch.error}")
@@ -309,7 +327,7 @@ class Journal:
             self._fail(str(error), batch)
             raise JournalClosed(f"the journal could not write: {error}") from error
         self._committed(time.perf_counter() - started)
-        batch.done.set()
+        batch.durable()
 
     async def _commit_in_writer(self, task_status: trio.TaskStatus[None]) -> None:
         """``run`` with the writer process: batches go to it from ``_gather`` and from each of
@@ -377,7 +395,7 @@ class Journal:
             self._fail(detail)
             return
         while self._sent and self._sent[0][0] <= number:
-            self._sent.popleft()[1].done.set()
+            self._sent.popleft()[1].durable()
         self._committed(detail)
         self._hand_over_at_turn_end()
 

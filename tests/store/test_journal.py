@@ -98,6 +98,57 @@ async def test_a_burst_of_appends_shares_commits(tmp_path: Path) -> None:
     journal.close()
 
 
+async def test_what_the_tasks_of_one_turn_append_is_one_commit(tmp_path: Path) -> None:
+    """The idle writer is handed the batch at the end of the scheduler's turn, with what every
+    task of the turn appended: the first append does not go alone."""
+    journal = Journal(tmp_path / "j.sqlite")
+    events = [life_of_an_order(f"o-{n}")[0] for n in range(20)]
+    async with trio.open_nursery() as nursery:
+        await nursery.start(journal.run)
+        async with trio.open_nursery() as writers:
+            for event in events:
+                writers.start_soon(journal.append, event)
+        assert journal.commits == 1
+        nursery.cancel_scope.cancel()
+    assert sorted(map(str, journal.replay())) == sorted(map(str, events))
+    journal.close()
+
+
+async def test_then_is_called_once_durable_before_its_caller_wakes(tmp_path: Path) -> None:
+    """``append``'s ``then``: on the turn that learns the events are durable, before the caller
+    resumes, even a caller cancelled meanwhile; never for events that could not be written."""
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path)
+    first, second, third = (life_of_an_order(f"o-{n}") for n in range(1, 4))
+    seen: list[str] = []
+
+    def then(order_id: str) -> None:
+        assert journal.events_of(order_id)  # durable already
+        seen.append(f"{order_id} durable")
+
+    async def cancel(scope: trio.CancelScope) -> None:
+        scope.cancel()
+
+    async def append_and_note(events: list[Event], order_id: str) -> None:
+        await journal.append(*events, then=lambda: then(order_id))
+        seen.append(f"{order_id} caller woke")
+
+    with pytest.RaisesGroup(pytest.RaisesExc(JournalClosed)):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(journal.run)
+            await append_and_note(first, "o-1")
+            with trio.CancelScope() as cancelled:
+                nursery.start_soon(cancel, cancelled)  # on the next turn, while it waits
+                await append_and_note(second, "o-2")
+            await journal.append(*life_of_an_order("o-9"))  # o-2's batch is durable by now
+            with sqlite3.connect(path) as other:
+                other.execute("DROP TABLE events")
+            with pytest.raises(JournalClosed):
+                await append_and_note(third, "o-3")
+    assert seen == ["o-1 durable", "o-1 caller woke", "o-2 durable"]
+    journal.close()
+
+
 async def test_an_unawaited_append_is_durable_once_a_later_append_returns(
     tmp_path: Path,
 ) -> None:
