@@ -1,11 +1,12 @@
 """Work put off to the end of the Trio scheduler's current turn.
 
-A turn runs every task that is ready, one step each, and then Trio waits for I/O. The daemon's
-writes to its helper processes (the journal's writer, the EMS session) are cheap to make and
-dear to deliver: each write to a pipe whose reader sleeps wakes that process, about 8 µs of the
-Trio thread's time on a virtual machine, and a turn in which a thousand orders slice writes a
-thousand children. Written once at the end of the turn, they go in one system call and wake the
-reader once; the journal hands its writer everything the turn gathered as one commit.
+A turn runs every task that is ready, one step each, and then Trio waits for I/O. What the
+daemon writes to its helper processes (the journal's writer, the EMS session) during a turn is
+written once, at its end: one system call and one wake-up of the reader for all of it. The
+journal hands its writer everything the turn appended as one commit, where the first append
+used to go alone and those after it waited a commit more. Alternated with the commit before on
+the 500 fills a second stream, the fill to screen p99 went from 11.4 and 14.3 ms to 9.4 and
+11.0 ms.
 
 ``at_turn_end`` runs a call just before Trio next waits for I/O (an instrument's
 ``before_io_wait``), after every task that was ready when it was asked has had its step.
