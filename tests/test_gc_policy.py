@@ -135,3 +135,36 @@ def test_the_start_up_heap_is_walked_once_and_frozen(collector: FreezingCollecto
     assert gc.get_freeze_count() > len(kept)
     gc.collect()
     assert collector.complete_walks == 1
+
+
+def test_a_heap_near_its_bound_is_counted_again_only_after_a_quarter_more_is_frozen(
+    collector: FreezingCollector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Old objects dying as new ones are frozen keep the frozen heap near its bound while the
+    upper bound passes it at every full collection: counting each time would walk the whole
+    frozen heap each time."""
+    gc.collect()
+    base = gc.get_freeze_count()
+    counts: list[int] = []
+    count_frozen = gc.get_freeze_count
+
+    def counted() -> int:
+        counts.append(count_frozen())
+        return counts[-1]
+
+    monkeypatch.setattr(gc, "get_freeze_count", counted)
+    freed_since = [Node() for _ in range(base * 8 // 10)]
+    gc.collect()
+    del freed_since
+    near_the_bound = [Node() for _ in range(base * 9 // 10)]
+    gc.collect()
+    assert len(counts) == 1, "the bound passed: the frozen heap is counted, and within it"
+    a_little_more = [Node() for _ in range(base // 10)]
+    gc.collect()
+    assert len(counts) == 1, "not a quarter of the counted heap frozen since"
+    a_quarter_more = [Node() for _ in range(base * 4 // 10)]
+    gc.collect()
+    assert len(counts) == 2
+    gc.collect()
+    assert collector.complete_walks == 2, "past its bound: thawed, and walked whole"
+    assert count_frozen() > len(near_the_bound) + len(a_little_more) + len(a_quarter_more)
