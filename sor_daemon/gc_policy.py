@@ -83,14 +83,6 @@ class FreezingCollector:
             self._thawed = True
 
 
-def walk_start_up_heap() -> None:
-    """Make the collector's first walk of the whole heap now, once start-up has built it, and
-    freeze what survives (the policy does after every full collection). Left to itself, the
-    first full collection came seconds into trading and walked it all then: 76 ms in one
-    500 fills a second run, every fill meanwhile late by as much."""
-    gc.collect()
-
-
 def install_for_process(*, keeps_history: bool = False) -> FreezingCollector:
     """Install the policy for the rest of this process.
 

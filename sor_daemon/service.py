@@ -33,7 +33,6 @@ from sor_daemon.fix.ems import EmsGateway
 from sor_daemon.fix.market_data import MarketDataSession
 from sor_daemon.fix.order_entry import OrderEntry
 from sor_daemon.fix.parent_reports import ParentReporter
-from sor_daemon.gc_policy import walk_start_up_heap
 from sor_daemon.logs import register_secret
 from sor_daemon.market.service import MarketData
 from sor_daemon.ops.gateway_meter import MeteredGateway
@@ -173,7 +172,6 @@ async def run_daemon(
                         await edge.start(
                             functools.partial(order_entry.run, shutdown_trigger=shutdown)
                         )
-                    walk_start_up_heap()
                     log.info(
                         "sor-daemon listening",
                         api=binds,

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sor_daemon.gc_policy import FreezingCollector, walk_start_up_heap
+from sor_daemon.gc_policy import FreezingCollector
 
 
 class Node:
@@ -124,17 +124,6 @@ def test_uninstall_gives_every_object_back(collector: FreezingCollector) -> None
     collector.uninstall()
     assert gc.get_freeze_count() == 0
     collector.install()
-
-
-def test_the_start_up_heap_is_walked_once_and_frozen(collector: FreezingCollector) -> None:
-    """The daemon's first complete walk is made at start-up (``walk_start_up_heap``), and what
-    survives it is frozen: the next full collection, in trading, walks only what is new."""
-    kept = [Node() for _ in range(100)]
-    walk_start_up_heap()
-    assert collector.complete_walks == 1
-    assert gc.get_freeze_count() > len(kept)
-    gc.collect()
-    assert collector.complete_walks == 1
 
 
 def test_a_heap_near_its_bound_is_counted_again_only_after_a_quarter_more_is_frozen(
