@@ -28,6 +28,21 @@ def cycle() -> Node:
     return first
 
 
+COUNT_FROZEN = gc.get_freeze_count
+"""The real count of the frozen heap, for tests that watch the policy count it."""
+
+
+def walk_then_freeze_and_free(share: float) -> int:
+    """Walk the whole heap, then freeze ``share`` of it more and free that again: the frozen
+    heap is as it was, its upper bound ``share`` higher. The size of the heap walked."""
+    gc.collect()
+    base = COUNT_FROZEN()
+    freed_since = [Node() for _ in range(int(base * share))]
+    gc.collect()
+    del freed_since
+    return base
+
+
 @pytest.fixture
 def collector() -> Iterator[FreezingCollector]:
     """A collector installed on a clean slate, with collections only where the test asks."""
@@ -38,6 +53,19 @@ def collector() -> Iterator[FreezingCollector]:
     yield collector
     collector.uninstall()
     gc.enable()
+
+
+@pytest.fixture
+def counts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every count of the frozen heap the policy makes from here on (each walks all of it)."""
+    made: list[int] = []
+
+    def counted() -> int:
+        made.append(COUNT_FROZEN())
+        return made[-1]
+
+    monkeypatch.setattr(gc, "get_freeze_count", counted)
+    return made
 
 
 def test_survivors_of_a_full_collection_are_frozen(collector: FreezingCollector) -> None:
@@ -77,11 +105,7 @@ def test_frozen_cyclic_garbage_is_reclaimed_once_the_heap_doubles(
 def test_frozen_objects_freed_since_do_not_count_towards_the_bound(
     collector: FreezingCollector,
 ) -> None:
-    gc.collect()
-    base = gc.get_freeze_count()
-    freed_since = [Node() for _ in range(base * 8 // 10)]
-    gc.collect()
-    del freed_since
+    base = walk_then_freeze_and_free(0.8)
     kept = [Node() for _ in range(base * 8 // 10)]
     gc.collect()
     gc.collect()
@@ -90,21 +114,13 @@ def test_frozen_objects_freed_since_do_not_count_towards_the_bound(
 
 
 def test_a_collection_well_within_the_bound_does_not_count_the_frozen_heap(
-    collector: FreezingCollector, monkeypatch: pytest.MonkeyPatch
+    collector: FreezingCollector, counts: list[int]
 ) -> None:
     gc.collect()
-    counts: list[int] = []
-    count_frozen = gc.get_freeze_count
-
-    def counted() -> int:
-        counts.append(count_frozen())
-        return counts[-1]
-
-    monkeypatch.setattr(gc, "get_freeze_count", counted)
     kept = [Node() for _ in range(100)]
     gc.collect()
     assert counts == [], "counting walks every frozen object"
-    assert count_frozen() > len(kept)
+    assert COUNT_FROZEN() > len(kept)
 
 
 def test_unbounded_growth_never_walks_the_frozen_heap_again(
@@ -127,24 +143,12 @@ def test_uninstall_gives_every_object_back(collector: FreezingCollector) -> None
 
 
 def test_a_heap_near_its_bound_is_counted_again_only_after_a_quarter_more_is_frozen(
-    collector: FreezingCollector, monkeypatch: pytest.MonkeyPatch
+    collector: FreezingCollector, counts: list[int]
 ) -> None:
     """Old objects dying as new ones are frozen keep the frozen heap near its bound while the
     upper bound passes it at every full collection: counting each time would walk the whole
     frozen heap each time."""
-    gc.collect()
-    base = gc.get_freeze_count()
-    counts: list[int] = []
-    count_frozen = gc.get_freeze_count
-
-    def counted() -> int:
-        counts.append(count_frozen())
-        return counts[-1]
-
-    monkeypatch.setattr(gc, "get_freeze_count", counted)
-    freed_since = [Node() for _ in range(base * 8 // 10)]
-    gc.collect()
-    del freed_since
+    base = walk_then_freeze_and_free(0.8)
     near_the_bound = [Node() for _ in range(base * 9 // 10)]
     gc.collect()
     assert len(counts) == 1, "the bound passed: the frozen heap is counted, and within it"
@@ -156,4 +160,4 @@ def test_a_heap_near_its_bound_is_counted_again_only_after_a_quarter_more_is_fro
     assert len(counts) == 2
     gc.collect()
     assert collector.complete_walks == 2, "past its bound: thawed, and walked whole"
-    assert count_frozen() > len(near_the_bound) + len(a_little_more) + len(a_quarter_more)
+    assert COUNT_FROZEN() > len(near_the_bound) + len(a_little_more) + len(a_quarter_more)
