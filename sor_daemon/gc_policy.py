@@ -19,8 +19,8 @@ frozen full collections come often, each walking only what is new. So the policy
 freezes each time, an upper bound of the frozen heap (reference counting frees frozen objects
 unseen), and counts the frozen heap itself only when that bound passes the limit. A heap whose
 old objects die as new ones are frozen stays near its limit while the bound keeps passing it:
-under the throughput benchmark the count was 1% of the daemon's CPU, a pause at most full
-collections. So after a count finds the heap within its limit, the next waits until a quarter of
+under the throughput benchmark the count took 1% of the daemon's CPU, a pause in many a full
+collection. So after a count finds the heap within its limit, the next waits until a quarter of
 that heap more has been frozen: the frozen heap may pass its limit by that quarter before it is
 noticed.
 """
