@@ -321,7 +321,9 @@ class Engine:
         """Hand a message to the order's runner, waking a finished order's runner if needed.
         Once the engine is stopping, one with no runner is dropped: the order is reconciled
         with the EMS at the next start."""
-        inbox = self._inboxes.get(order.id) or self._start_runner(order)
+        inbox = self._inboxes.get(order.id)
+        if inbox is None:
+            inbox = self._start_runner(order)
         if inbox is not None:
             inbox.put(message)
 
