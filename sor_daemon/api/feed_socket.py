@@ -1,8 +1,9 @@
 """The WebSocket feed at /v1/sor/ws: commands in, every order's events out.
 
-Each connection subscribes to the engine's feed with its own bounded queue and a writer task
-that drains it, so a client that stops reading is cut off (closed with a reason) instead of
-stalling anyone. Its own Rejects go through the same queue, in order with the feed. A trader's
+Each connection subscribes to the engine's feed with its own bounded queue, and a writer
+(``MessageWriter``) drains it: at the end of each turn that queued something, straight to the
+socket, and from a task of its own when the socket is busy or full. A client that stops reading
+is cut off (closed with a reason) instead of stalling anyone. Its own Rejects go through the same queue, in order with the feed. A trader's
 connection gets only its own orders' events; a connection over ``max_connections`` is refused at
 the handshake.
 """
@@ -35,10 +36,6 @@ from sor_daemon.protocol.messages import (
 log = structlog.get_logger(__name__)
 
 CLOSE_TOO_SLOW = 1008
-WRITE_CHARACTERS = 1 << 20
-"""Queued messages are joined into one write until it holds this many characters (JSON text:
-about as many bytes). A message count would not do: a long order's StatusChange can be a
-hundred kilobytes, a TradeFill is half of one."""
 
 
 class FeedSocket:
@@ -69,24 +66,26 @@ class FeedSocket:
         await websocket.accept()
         log.info("feed client connected", client=str(websocket.client), key=principal.name)
         with self._feed.subscribe(self._desk.feed_origin(principal)) as subscription:
+            writer = MessageWriter(websocket, subscription)
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._write, websocket, subscription, nursery.cancel_scope)
+                nursery.start_soon(
+                    self._write, websocket, writer, subscription, nursery.cancel_scope
+                )
                 with contextlib.suppress(WebSocketDisconnect):
                     await self._read(websocket, subscription, principal)
                 nursery.cancel_scope.cancel()
         log.info("feed client gone", client=str(websocket.client), dropped=subscription.dropped)
 
     async def _write(
-        self, websocket: WebSocket, subscription: Subscription, scope: trio.CancelScope
+        self,
+        websocket: WebSocket,
+        writer: MessageWriter,
+        subscription: Subscription,
+        scope: trio.CancelScope,
     ) -> None:
-        """Send every queued message in order, then close as too slow if the feed cut this
-        subscriber off. What is queued goes out in one write (``MessageWriter``), up to
-        ``WRITE_CHARACTERS``: sending messages one by one took a turn of Trio's scheduler each."""
-        writer = MessageWriter(websocket)
-        messages = subscription.messages
-        with contextlib.suppress(trio.EndOfChannel):
-            while True:
-                await writer.send(_queued(messages, await messages.receive()))
+        """Send every queued message in order (``MessageWriter``: what a turn queued, in one
+        write at its end), then close as too slow if the feed cut this subscriber off."""
+        await writer.run()
         if subscription.dropped:
             log.warning("feed client too slow, disconnecting", client=str(websocket.client))
             await websocket.close(CLOSE_TOO_SLOW, "too slow: the feed queue overflowed")
@@ -127,16 +126,3 @@ class FeedSocket:
                 await self._desk.cancel(principal, command.id)
             case ChangeParameters():
                 await self._desk.change(principal, command.id, command.parameters)
-
-
-def _queued(
-    messages: trio.MemoryReceiveChannel[FeedMessage], first: FeedMessage
-) -> list[FeedMessage]:
-    """``first`` and the messages queued behind it, until they hold ``WRITE_CHARACTERS``."""
-    batch, characters = [first], len(first.text)
-    with contextlib.suppress(trio.WouldBlock, trio.EndOfChannel):
-        while characters < WRITE_CHARACTERS:
-            message = messages.receive_nowait()
-            batch.append(message)
-            characters += len(message.text)
-    return batch

@@ -6,11 +6,17 @@ Publishing never waits: a subscriber whose queue is full is cut off (its queue i
 reader learns why), so one slow client can neither slow the engine nor grow its memory. A message
 may carry the origin of the order it is about; a subscriber narrowed to one origin (a trader's
 API key) gets only those and the ones for everyone.
+
+A subscriber's reader is told the moment a message is queued (``Subscription.listen``), on the
+publisher's turn of the scheduler, so that it can write it out within that turn
+(``api.message_writer``) rather than wake a task of its own to do it a turn or two later.
 """
 
 from __future__ import annotations
 
-import trio
+import math
+from collections import deque
+from collections.abc import Callable
 
 
 class FeedMessage:
@@ -25,30 +31,64 @@ class FeedMessage:
         self.wire: bytes | None = None
 
 
+def _nothing() -> None:
+    """The listener of a subscription nobody listens to."""
+
+
 class Subscription:
-    """One subscriber's queue of encoded messages."""
+    """One subscriber's queue of encoded messages, taken in order by its reader."""
 
     def __init__(self, feed: Feed, size: int, origin: str | None) -> None:
         self._feed = feed
+        self._size = size
         self.origin = origin
-        self._send, self.messages = trio.open_memory_channel[FeedMessage](size)
+        self._queue: deque[FeedMessage] = deque()
+        self._listener: Callable[[], None] = _nothing
+        self.closed = False
+        """No message is queued any more; the reader takes what is left, then stops."""
         self.dropped = False
+        """It was cut off for falling ``size`` messages behind."""
+
+    @property
+    def queued(self) -> int:
+        """How many messages wait for the reader."""
+        return len(self._queue)
+
+    def listen(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` (it must not block) each time a message is queued, and once the
+        subscription is closed."""
+        self._listener = listener
 
     def offer(self, message: FeedMessage) -> None:
         """Queue a message, or cut the subscriber off if its queue is full."""
-        try:
-            self._send.send_nowait(message)
-        except trio.WouldBlock:
+        if self.closed:
+            return
+        if len(self._queue) >= self._size:
             self.dropped = True
             self._feed.dropped += 1
             self.close()
-        except trio.ClosedResourceError:
-            self.close()
+            return
+        self._queue.append(message)
+        self._listener()
+
+    def take(self, characters: float = math.inf) -> list[FeedMessage]:
+        """The oldest queued messages, as many as hold about ``characters`` of text (one at
+        least, if any is queued; all of them by default), taken off the queue."""
+        taken: list[FeedMessage] = []
+        held = 0
+        queue = self._queue
+        while queue and held < characters:
+            message = queue.popleft()
+            taken.append(message)
+            held += len(message.text)
+        return taken
 
     def close(self) -> None:
-        """Stop receiving; the reader sees the end of its queue."""
+        """Stop receiving; the reader takes what is queued, then learns it has ended."""
         self._feed._subscribers.discard(self)
-        self._send.close()
+        if not self.closed:
+            self.closed = True
+            self._listener()
 
     def __enter__(self) -> Subscription:
         return self

@@ -2,20 +2,25 @@
 every client reads the same messages however its connection frames them.
 
 Under load every turn of Trio's scheduler runs every task that woke, so a writer that sent one
-message per turn fell behind any burst. The clients here are wsproto over a plain socket,
-reading without a checkpoint per message, so the turns counted are the server's.
+message per turn fell behind any burst, and one that woke a task to write put each message turns
+behind its publication. The clients here are wsproto over a plain socket, reading without a
+checkpoint per message, so the turns counted are the server's.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import select
 from pathlib import Path
+from socket import SO_RCVBUF, SOL_SOCKET
 from urllib.parse import urlsplit
 
 import attrs
 import trio
+import trio.testing
 from wsproto import ConnectionType, WSConnection
-from wsproto.events import AcceptConnection, Ping, Request, TextMessage
+from wsproto.events import AcceptConnection, Ping, Pong, Request, TextMessage
 from wsproto.extensions import Extension, PerMessageDeflate
 
 from tests.api.conftest import KEYS, ApiServer, serving
@@ -32,21 +37,32 @@ class FeedClient:
     extensions: list[Extension]
     """The extensions the server accepted."""
 
+    pieces: list[str] = attrs.Factory(list)
+    pongs: int = 0
+
     async def texts(self, count: int) -> list[str]:
         """The next ``count`` text messages, each put together from the pieces wsproto reads
-        it in (hypercorn's keep-alive pings skipped)."""
+        it in (hypercorn's keep-alive pings skipped, pongs counted)."""
         received: list[str] = []
-        pieces: list[str] = []
         while len(received) < count:
-            self.connection.receive_data(await self.stream.receive_some())
-            for event in self.connection.events():
-                if isinstance(event, Ping):
-                    continue
-                assert isinstance(event, TextMessage), event
-                pieces.append(event.data)
-                if event.message_finished:
-                    received.append("".join(pieces))
-                    pieces.clear()
+            received += self.read(await self.stream.receive_some())
+        return received
+
+    def read(self, data: bytes) -> list[str]:
+        """The text messages ``data`` completes (wsproto raises on a malformed stream)."""
+        self.connection.receive_data(data)
+        received = []
+        for event in self.connection.events():
+            if isinstance(event, Ping):
+                continue
+            if isinstance(event, Pong):
+                self.pongs += 1
+                continue
+            assert isinstance(event, TextMessage), event
+            self.pieces.append(event.data)
+            if event.message_finished:
+                received.append("".join(self.pieces))
+                self.pieces.clear()
         return received
 
 
@@ -111,3 +127,56 @@ async def test_compressed_and_plain_clients_read_the_same_messages(tmp_path: Pat
     assert [type(extension) for extension in compressed.extensions] == [PerMessageDeflate]
     assert plain[0].extensions == plain[1].extensions == []
     assert received == [messages] * 3
+
+
+async def test_a_message_is_on_the_socket_by_the_end_of_the_turn_that_published_it(
+    tmp_path: Path,
+) -> None:
+    """The frame is written at the end of the publishing turn: once the test task has let one
+    turn end, it blocks the whole Trio thread (no task of the server can run any more) and the
+    message is already there to read."""
+    async with serving(tmp_path) as api:
+        client = await connect(api)
+        await trio.testing.wait_all_tasks_blocked()  # the subscriber's writer waits for work
+        for number in range(3):
+            api.engine.services.feed.publish(json.dumps({"Type": "Test", "n": number}))
+            await trio.sleep(0)
+            assert [json.loads(text)["n"] for text in read_blocking(client)] == [number]
+        await client.stream.aclose()
+
+
+def read_blocking(client: FeedClient) -> list[str]:
+    """The next text messages the client reads, blocking the Trio thread while it waits: no
+    task of the server runs meanwhile."""
+    socket = client.stream.socket.fileno()
+    received: list[str] = []
+    while not received:
+        readable, _, _ = select.select([socket], [], [], 10)
+        assert readable, "the message was not written in the turn that published it"
+        received = client.read(os.read(socket, 1 << 16))
+    return received
+
+
+async def test_what_the_socket_takes_in_part_is_written_whole_before_hypercorn_writes(
+    tmp_path: Path,
+) -> None:
+    """A message larger than the socket's buffers goes in part at the end of the turn that
+    published it, and the writer's task writes the rest. The client pings in that same turn:
+    hypercorn answers with a pong on the same connection, and the pong must not come between
+    the two parts of the frame. Whether hypercorn's reader or the writer's task runs first
+    after that turn is Trio's coin toss, so the round is played several times. Each round, the
+    client then reads everything: the message arrives whole, and the ping is answered."""
+    rounds, size = 8, 8 << 20  # larger than loopback's largest send buffer and our receive one
+    async with serving(tmp_path) as api:
+        client = await connect(api)
+        async with client.stream:  # closed on a failure too, or the server waits to write
+            client.stream.setsockopt(SOL_SOCKET, SO_RCVBUF, 1 << 16)
+            await trio.testing.wait_all_tasks_blocked()  # the subscriber's writer waits
+            for number in range(rounds):
+                text = json.dumps({"Type": "Test", "n": number, "pad": "x" * size})
+                api.engine.services.feed.publish(text)
+                await client.stream.send_all(client.connection.send(Ping(b"%d" % number)))
+                with trio.fail_after(60):
+                    assert await client.texts(1) == [text]
+                    while client.pongs <= number:
+                        client.read(await client.stream.receive_some())

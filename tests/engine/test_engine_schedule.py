@@ -26,12 +26,7 @@ async def test_a_one_day_twap_fires_every_slice_on_its_absolute_time(
     with rig.feed.subscribe() as subscription:
         order = await rig.engine.submit(new("28.9", "1DAY", "5MIN"))
         await wait_until_over(order)
-        messages = []
-        while True:
-            try:
-                messages.append(json.loads(subscription.messages.receive_nowait().text))
-            except trio.WouldBlock:
-                break
+        messages = [json.loads(m.text) for m in subscription.take()]
     assert order.status is OrderStatus.COMPLETED
     assert order.filled == Decimal("28.9")
     assert len(rig.venue.sent) == 289
@@ -200,13 +195,8 @@ async def test_unanswered_status_requests_time_out_and_are_flagged(
         assert order.status_info == "reconciling 1 child orders with the EMS"
         assert len(rig.venue.sent) == 2  # nothing new while the child's fate is unknown
         await trio.sleep(2)
-        infos = []
-        while True:
-            try:
-                message = json.loads(subscription.messages.receive_nowait().text)
-            except trio.WouldBlock:
-                break
-            infos.append(message["Data"].get("StatusInfo"))
+        queued = subscription.take()
+        infos = [json.loads(message.text)["Data"].get("StatusInfo") for message in queued]
     assert infos[-1] == (
         "1 child orders presumed done with their last CumQty: "
         "the EMS did not answer status requests"
