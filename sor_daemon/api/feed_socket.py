@@ -3,9 +3,9 @@
 Each connection subscribes to the engine's feed with its own bounded queue, and a writer
 (``MessageWriter``) drains it: at the end of each turn that queued something, straight to the
 socket, and from a task of its own when the socket is busy or full. A client that stops reading
-is cut off (closed with a reason) instead of stalling anyone. Its own Rejects go through the same queue, in order with the feed. A trader's
-connection gets only its own orders' events; a connection over ``max_connections`` is refused at
-the handshake.
+is cut off (closed with a reason) instead of stalling anyone. Its own Rejects go through the
+same queue, in order with the feed. A trader's connection gets only its own orders' events; a
+connection over ``max_connections`` is refused at the handshake.
 """
 
 from __future__ import annotations
