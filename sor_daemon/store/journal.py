@@ -1,15 +1,15 @@
 """The journal: every smart order event, durable in SQLite before it takes effect.
 
 Callers ``await journal.append(...)``; their rows join the batch being gathered on the Trio
-thread. The journal's writer is a process of its own (``store.writer``): each batch is handed to
-it at the end of the scheduler's turn (``turn_end``), with what every task of the turn appended,
-and what reaches it while it commits is its next transaction (group commit). So a burst of
-events costs one fsync, and no caller waits longer than one commit behind the one in progress.
-The writer is not waited for: a batch handed over only once the writer's answer was read waited
-for the Trio thread's turn too, and under load a turn is long. Every caller of a batch waits on
-the batch's one event: a thousand orders slicing at once cost one wake-up object, not one each.
-SQLite runs in WAL mode with ``synchronous=FULL``: a commit that returned survives a crash of
-the process or the machine; a torn, uncommitted tail is discarded by SQLite on the next open.
+thread. The journal's writer is a process of its own (``store.writer``) with one batch at a
+time: an idle writer is handed the batch at the end of the scheduler's turn (``turn_end``), with
+what every task of the turn appended, and while it commits, what is appended gathers into the
+next batch, handed over at the end of the turn that reads its answer (group commit). So a
+burst of events costs one fsync, and no caller waits longer than one commit behind the one in
+progress. Every caller of a batch waits on the batch's one event: a thousand orders slicing at
+once cost one wake-up object, not one each. SQLite runs in WAL mode with ``synchronous=FULL``:
+a commit that returned survives a crash of the process or the machine; a torn, uncommitted
+tail is discarded by SQLite on the next open.
 
 The writer is a process, not a thread, so that nothing on a commit's way waits for the GIL: a
 writer thread had to take it back from the busy Trio thread to wake up, after each step into
@@ -283,14 +283,14 @@ class Journal:
 
     def _hand_over_at_turn_end(self) -> None:
         """Hand the writer what is gathered at the end of the scheduler's turn, when every task
-        of the turn has added to it: one batch for all of it."""
+        of the turn has added to it: one commit for all of it."""
         if not self._hand_over_due:
             self._hand_over_due = True
             at_turn_end(self._hand_over)
 
     def _hand_over(self) -> None:
         self._hand_over_due = False
-        self._send_gathered()
+        self._send_if_idle()
 
     def _take_batch(self) -> _Batch:
         """The batch gathered so far; the next callers gather a new one."""
@@ -330,8 +330,8 @@ class Journal:
         batch.durable()
 
     async def _commit_in_writer(self, task_status: trio.TaskStatus[None]) -> None:
-        """``run`` with the writer process: batches go to it at the end of the turns that
-        gathered them, and each answer wakes the callers of the batches it made durable. On the
+        """``run`` with the writer process: batches go to it from ``_gather`` and from each of
+        its answers, and each answer wakes the callers of the batches it made durable. On the
         way out, what was gathered goes to it, and it is waited for until everything is durable
         and it has exited."""
         command = [sys.executable, "-m", "sor_daemon.store.writer", str(self.path)]
@@ -359,7 +359,7 @@ class Journal:
         finally:
             self._closed = True
             with trio.CancelScope(shield=True):
-                self._send_gathered()
+                self._send_if_idle()
                 while self._sent and self._failure is None:
                     await pipe.flush()
                     await self._take_answer(answers)
@@ -369,10 +369,10 @@ class Journal:
                 await process.stdout.aclose()
         raise JournalClosed(f"the journal could not write: {self._failure}")
 
-    def _send_gathered(self) -> None:
-        """Hand the writer the batch gathered so far, busy or not: it commits together what
-        reached it while it committed the last (group commit)."""
-        if self._pipe is None or not self._batch or self._failure is not None:
+    def _send_if_idle(self) -> None:
+        """Hand the writer the batch gathered so far, unless it is still busy with one: what
+        gathers meanwhile goes as one batch when it answers (group commit)."""
+        if self._pipe is None or self._sent or not self._batch or self._failure is not None:
             return
         batch = self._take_batch()
         self._numbered += 1
@@ -383,8 +383,9 @@ class Journal:
         self._fail(f"the journal's writer process is gone ({error.strerror})")
 
     async def _take_answer(self, answers: LineReader) -> None:
-        """Read the writer's next answer: wake the callers of every batch it made durable; or,
-        if a commit failed or the writer is gone, fail every batch not yet durable."""
+        """Read the writer's next answer: wake the callers of every batch it made durable and
+        hand it what gathered meanwhile; or, if a commit failed or the writer is gone, fail
+        every batch not yet durable."""
         answer = await answers.next()
         if answer is None:
             self._fail("the journal's writer process exited")
@@ -396,6 +397,7 @@ class Journal:
         while self._sent and self._sent[0][0] <= number:
             self._sent.popleft()[1].durable()
         self._committed(detail)
+        self._hand_over_at_turn_end()
 
     def _committed(self, seconds: float) -> None:
         self.commits += 1

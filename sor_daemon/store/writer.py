@@ -2,11 +2,11 @@
 
 ``python -m sor_daemon.store.writer PATH`` reads batches from stdin, one JSON line each
 (``[number, rows, retired]``), and writes what has arrived by the time it is free in one
-transaction (the journal hands it a batch at the end of each scheduler turn that appended,
-without waiting for the commit before). After each commit it answers on stdout with one JSON
-line, ``[number, seconds]``: every batch up to ``number`` is durable, and the commit took
-``seconds``. If a commit fails it answers ``["failed", reason]`` and exits with status 1. When
-stdin ends it commits what it has, answers, and exits with status 0.
+transaction (the journal hands it one batch at a time, what gathered while it committed the
+last). After each commit it answers on stdout with one JSON line, ``[number, seconds]``: every
+batch up to ``number`` is durable, and the commit took ``seconds``.
+If a commit fails it answers ``["failed", reason]`` and exits with status 1. When stdin ends it
+commits what it has, answers, and exits with status 0.
 
 Why a process and not a thread of the daemon's: a writer thread needs the daemon's GIL to wake
 up, between each step into SQLite, and to hand the outcome back, and the daemon's Trio thread

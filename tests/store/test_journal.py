@@ -100,32 +100,6 @@ async def test_a_burst_of_appends_in_one_turn_is_one_commit(tmp_path: Path) -> N
     journal.close()
 
 
-async def test_what_is_appended_while_the_writer_commits_goes_to_it_at_the_end_of_its_turn(
-    tmp_path: Path,
-) -> None:
-    """The writer is not waited for: each turn's appends go to it as the turn ends, and what
-    reached it while it was busy is its next commit, one for all of it. A stopped writer stands
-    in for a long commit; two turns append while it is stopped."""
-    journal = Journal(tmp_path / "j.sqlite")
-    first, second = life_of_an_order("o-1"), life_of_an_order("o-2")
-    async with trio.open_nursery() as nursery:
-        await nursery.start(journal.run)
-        writer = writer_process()
-        os.kill(writer, signal.SIGSTOP)
-        async with trio.open_nursery() as appenders:
-            try:
-                appenders.start_soon(journal.append, *first)
-                await trio.testing.wait_all_tasks_blocked()
-                appenders.start_soon(journal.append, *second)
-                await trio.testing.wait_all_tasks_blocked()
-            finally:
-                os.kill(writer, signal.SIGCONT)
-        assert journal.commits == 1
-        nursery.cancel_scope.cancel()
-    assert list(journal.replay()) == first + second
-    journal.close()
-
-
 async def test_then_is_called_once_durable_before_its_caller_wakes(tmp_path: Path) -> None:
     """``append``'s ``then``: on the turn that learns the events are durable, before the caller
     resumes, even a caller cancelled meanwhile; never for events that could not be written."""
