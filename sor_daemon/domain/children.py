@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, ValuesView
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 import attrs
 
@@ -54,6 +55,15 @@ class ChildOrder:
         return max(self.quantity - self.cum_qty, ZERO) if self.open else ZERO
 
 
+class ChildGlance(NamedTuple):
+    """What a child's status says of its venue: read by planning (which venues rejected the
+    latest slice) and by settling (how many children in a row were rejected)."""
+
+    slice_index: int
+    exchange: str
+    status: ChildStatus
+
+
 class Children(Mapping[str, ChildOrder]):
     """An order's children by id, in the order they were planned.
 
@@ -84,6 +94,16 @@ class Children(Mapping[str, ChildOrder]):
         """Every child, the latest planned first."""
         return map(_read, reversed(self._entries.values()))
 
+    def glance_newest_first(self) -> Iterator[ChildGlance]:
+        """Every child's slice, venue and status, the latest planned first. Each slice reads
+        these of the latest children, twice or more: a finished child is not rebuilt for it."""
+        for entry in reversed(self._entries.values()):
+            if isinstance(entry, ChildOrder):
+                yield ChildGlance(entry.slice_index, entry.exchange, entry.status)
+            else:
+                status = ChildStatus(entry[_STATUS])
+                yield ChildGlance(entry[_SLICE_INDEX], entry[_EXCHANGE], status)
+
     def __getitem__(self, child_id: str) -> ChildOrder:
         return _read(self._entries[child_id])
 
@@ -101,6 +121,7 @@ class Children(Mapping[str, ChildOrder]):
 
 
 _CODEC = row_codec(ChildOrder)
+_SLICE_INDEX, _EXCHANGE, _STATUS = map(_CODEC.names.index, ChildGlance._fields)
 
 
 def _read(entry: ChildOrder | Row) -> ChildOrder:

@@ -191,7 +191,7 @@ class SmartOrder:
     def consecutive_rejects(self) -> int:
         """How many of the latest finished children in a row the venue rejected."""
         count = 0
-        for child in self.children.newest_first():
+        for child in self.children.glance_newest_first():
             if child.status is ChildStatus.REJECTED:
                 count += 1
             elif child.status.terminal:
@@ -334,7 +334,7 @@ class SmartOrder:
         """
         latest: int | None = None
         found: set[str] = set()
-        for child in self.children.newest_first():  # planned slice by slice, in order
+        for child in self.children.glance_newest_first():  # planned slice by slice
             if latest is not None and child.slice_index != latest:
                 break
             latest = child.slice_index

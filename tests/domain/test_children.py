@@ -73,6 +73,9 @@ def test_children_read_in_planning_order_open_or_finished() -> None:
     children.keep(finished_again)
     assert list(children) == [f"o-1-{number}" for number in range(5)]
     assert [c.id for c in children.newest_first()] == [f"o-1-{n}" for n in (4, 3, 2, 1, 0)]
+    glances = [(c.slice_index, c.exchange, c.status) for c in children.newest_first()]
+    assert list(children.glance_newest_first()) == glances
+    assert glances[3][2] is ChildStatus.REJECTED
     assert [c.id for c in children.open()] == ["o-1-3"]
     assert "o-1-4" in children and "o-1-5" not in children
     assert len(children) == 5
