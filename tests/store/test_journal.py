@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
-from datetime import timedelta
+from datetime import timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -300,3 +301,34 @@ def test_rows_written_before_client_references_still_read() -> None:
         old = json.loads(body)
         old.pop("client_ref")
         assert decode(kind, json.dumps(old)) == attrs.evolve(event, client_ref=None)
+
+
+def test_times_are_kept_to_the_microsecond_in_utc() -> None:
+    """orjson writes each time (RFC 3339); it reads back as the very instant, in UTC."""
+    moment = START.replace(microsecond=906299)
+    away = moment.astimezone(timezone(timedelta(hours=-5)))
+    written = []
+    for at in (moment, away, START):
+        event = StatusChanged("o-1", OrderStatus.RUNNING, None, at)
+        _, kind, body = encode(event)
+        written.append(json.loads(body)["at"])
+        assert decode(kind, body) == event
+        assert decode(kind, body).at.utcoffset() == timedelta(0)
+    assert written == [
+        "2024-07-24T09:41:40.906299Z",
+        "2024-07-24T04:41:40.906299-05:00",
+        "2024-07-24T09:41:40Z",
+    ]
+
+
+def test_rows_written_with_seven_fraction_digits_still_read() -> None:
+    """Journals of earlier versions wrote times as CoinAPI does: ``...T09:42:14.9062990Z``."""
+    for event in life_of_an_order():
+        _, kind, body = encode(event)
+        old, times = re.subn(
+            r'"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z"',
+            lambda time: f'"{time[1]}.{(time[2] or "").ljust(6, "0")}0Z"',
+            body,
+        )
+        assert times >= 1 and re.search(r'\.\d{7}Z"', old)
+        assert decode(kind, old) == event
