@@ -50,6 +50,8 @@ from pathlib import Path
 import orjson
 import quickfix as fix
 
+from sor_daemon.interpreter import defer_to_the_daemon
+
 TAG_CL_ORD_ID = 11
 TAG_MSG_TYPE = 35
 TAG_POSS_DUP = 43
@@ -190,6 +192,7 @@ def main() -> None:
     parser.add_argument("--news", type=int, required=True, help="the descriptor to report on")
     parser.add_argument("--tls", action="store_true", help="run the session over TLS")
     arguments = parser.parse_args()
+    defer_to_the_daemon()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     sys.exit(
