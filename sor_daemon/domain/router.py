@@ -27,7 +27,6 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from itertools import takewhile
 
 import attrs
 
@@ -200,21 +199,27 @@ def _acceptable_levels(
     """Every level at an acceptable price, best price first, the first listed venue on a tie.
 
     A book lists its levels best first, so a venue's levels are read only up to the first one
-    beyond ``limit``: a slice of a small order on a deep book looks at a few levels, not all."""
-    offers = [
-        (rank, depth, venue, level)
-        for rank, venue in enumerate(venues)
-        if venue.book is not None
-        for depth, level in enumerate(
-            takewhile(
-                lambda level: _better_or_equal(side, level.price, limit), _levels(side, venue.book)
-            )
-        )
-        if level.size > 0
-    ]
-    sign = 1 if side is Side.BUY else -1
-    offers.sort(key=lambda offer: (sign * offer[3].price, offer[0], offer[1]))
-    return [(venue, level) for _, _, venue, level in offers]
+    beyond ``limit``: a slice of a small order on a deep book looks at a few levels, not all.
+    Every slice reads them (4% of the Trio thread in the throughput benchmark), so prices are
+    compared inline, not through a function a level: eleven levels take 2.6 us, not 7.5. The
+    sort is stable: on a tie, the venues' order and each book's own stay."""
+    buying = side is Side.BUY
+    offers = []
+    for venue in venues:
+        if venue.book is None:
+            continue
+        for level in venue.book.asks if buying else venue.book.bids:
+            if level.price > limit if buying else level.price < limit:
+                break
+            if level.size > 0:
+                offers.append((venue, level))
+    if len(venues) > 1:
+        offers.sort(key=_offer_price, reverse=not buying)
+    return offers
+
+
+def _offer_price(offer: tuple[VenueBook, PriceLevel]) -> Decimal:
+    return offer[1].price
 
 
 def _allocate(

@@ -134,6 +134,11 @@ def test_a_price_tie_goes_to_the_venue_listed_first() -> None:
     deribit = venue(DERIBIT_BTC, asks=[("60000", "1")])
     assert shares("1", Side.BUY, [deribit, binance]) == {"DERIBIT": "1"}
     assert shares("1", Side.BUY, [binance, deribit]) == {"BINANCE": "1"}
+    binance = venue(BINANCE_BTC, bids=[("60000", "1"), ("59990", "5")])
+    deribit = venue(DERIBIT_BTC, bids=[("60000", "1"), ("59990", "5")])
+    assert shares("1", Side.SELL, [deribit, binance]) == {"DERIBIT": "1"}
+    assert shares("2", Side.SELL, [binance, deribit]) == {"BINANCE": "1", "DERIBIT": "1"}
+    assert shares("3", Side.SELL, [binance, deribit]) == {"BINANCE": "2", "DERIBIT": "1"}
 
 
 def two_venue_order() -> SmartOrder:
