@@ -29,7 +29,6 @@ from pathlib import Path
 
 import orjson
 
-from sor_daemon.interpreter import defer_to_the_daemon
 from sor_daemon.store.history import ACCEPTED
 
 Row = Sequence[str]
@@ -141,7 +140,6 @@ def main() -> None:
     SIGINT and SIGTERM are ignored: a Ctrl-C in a terminal or systemd's stop reach every
     process of the daemon, and the writer must commit what the daemon still sends it while it
     stops. It ends when the daemon closes its stdin (or dies)."""
-    defer_to_the_daemon()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if len(sys.argv) != 2:

@@ -1,5 +1,6 @@
-"""The daemon's helper processes run as batch work, so that waking them never preempts its Trio
-thread (``interpreter.defer_to_the_daemon``); the daemon itself stays an ordinary process."""
+"""The EMS session's process runs as batch work, so that waking it never preempts the daemon's
+Trio thread (``interpreter.defer_to_the_daemon``); the daemon and the journal's writer, whose
+commits fills wait for, stay ordinary processes."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from tests.support.processes import running_daemon
 
-HELPERS = ("sor_daemon.store.writer", "sor_daemon.fix.ems_session")
+SESSION, WRITER = "sor_daemon.fix.ems_session", "sor_daemon.store.writer"
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="Linux scheduling")
 
@@ -31,10 +32,10 @@ def policies(pid: int) -> set[int]:
     return {os.sched_getscheduler(int(task.name)) for task in Path(f"/proc/{pid}/task").iterdir()}
 
 
-def test_the_journal_writer_and_the_ems_session_never_preempt_the_daemon(tmp_path: Path) -> None:
+def test_the_ems_session_never_preempts_the_daemon(tmp_path: Path) -> None:
     with running_daemon(tmp_path) as daemon:
         helpers = children_of(daemon.pid)
-        assert set(HELPERS) <= set(helpers), helpers
-        for module in HELPERS:
-            assert policies(helpers[module]) == {os.SCHED_BATCH}, module
+        assert {SESSION, WRITER} <= set(helpers), helpers
+        assert policies(helpers[SESSION]) == {os.SCHED_BATCH}
+        assert policies(helpers[WRITER]) == {os.SCHED_OTHER}
         assert policies(daemon.pid) == {os.SCHED_OTHER}
