@@ -13,8 +13,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from sor_daemon.store.history import ACCEPTED
 from sor_daemon.store.journal import open_database
-from sor_daemon.store.writer import connect, write_batch
+from sor_daemon.store.writer import BatchWriter, connect
 
 ROW_BODY = "x" * 300
 """About the size of a fill's journal row (a ``ChildReported``'s JSON)."""
@@ -23,19 +24,21 @@ ROW_BODY = "x" * 300
 def commit_milliseconds(directory: Path, commits: int, rate: float) -> list[float]:
     """How long each of ``commits`` commits of one fill-sized row took (ms), one every
     ``1 / rate`` seconds, to a fresh journal in ``directory``: made, and written, as the
-    daemon's writer makes and writes it."""
+    daemon's writer makes and writes it, for an order that is live."""
     directory.mkdir()
     path = directory / "journal.sqlite"
     open_database(path).close()
     connection = connect(path)
+    writer = BatchWriter(connection)
+    writer.write([([("o", ACCEPTED, ROW_BODY)], [])])
     times = []
     try:
         next_at = time.monotonic()
-        for number in range(commits):
+        for _ in range(commits):
             time.sleep(max(0.0, next_at - time.monotonic()))
             next_at += 1 / rate
             started = time.perf_counter()
-            write_batch(connection, [([(f"o-{number}", "ChildReported", ROW_BODY)], [])])
+            writer.write([([("o", "ChildReported", ROW_BODY)], [])])
             times.append((time.perf_counter() - started) * 1000)
     finally:
         connection.close()

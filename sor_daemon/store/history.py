@@ -3,8 +3,9 @@
 A desk's journal keeps every order it ever ran, and GET /requests lists them all. Every order's
 first event is its ``OrderAccepted``; the journal indexes those rows alone (a partial index, so
 no other insert pays for it), which makes a page of orders an indexed range read in either
-direction, and a page's events an indexed read by order. A reader has its own connection and
-may be used from one thread at a time, in turn from any (worker threads, one page each).
+direction, and the events of a page's retired orders an indexed read by order
+(``order_events``, written as each order retires). A reader has its own connection and may be
+used from one thread at a time, in turn from any (worker threads, one page each).
 """
 
 from __future__ import annotations
@@ -29,9 +30,13 @@ _NEWEST_FIRST = (
     f"SELECT seq, order_id FROM events WHERE kind = '{ACCEPTED}' AND seq < ? "
     "ORDER BY seq DESC LIMIT ?"
 )
+_LIVE_AMONG = "SELECT {} FROM live WHERE order_id IN (SELECT value FROM json_each(?1))"
 _EVENTS_OF = (
-    "SELECT order_id, kind, body FROM events "
-    "WHERE order_id IN (SELECT value FROM json_each(?)) ORDER BY seq"
+    "SELECT e.seq, o.order_id, e.kind, e.body FROM order_events AS o "
+    "JOIN events AS e ON e.seq = o.seq WHERE o.order_id IN (SELECT value FROM json_each(?1)) "
+    "UNION ALL SELECT seq, order_id, kind, body FROM events "
+    f"WHERE seq >= ({_LIVE_AMONG.format('min(first_seq)')}) "
+    f"AND order_id IN ({_LIVE_AMONG.format('order_id')}) ORDER BY 1"
 )
 _PAST_THE_END = 2**63 - 1
 
@@ -53,10 +58,11 @@ class OrderHistory:
         return self._connection.execute(_OLDEST_FIRST, (start, count)).fetchall()
 
     def events_of(self, order_ids: Sequence[str]) -> dict[str, list[Event]]:
-        """The events of each of ``order_ids`` that has any, in the order they were written."""
+        """The events of each of ``order_ids`` that has any, in the order they were written: an
+        indexed read for retired orders, a scan from its first event for one still live."""
         events: dict[str, list[Event]] = {}
         rows = self._connection.execute(_EVENTS_OF, (orjson.dumps(list(order_ids)).decode(),))
-        for order_id, kind, body in rows:
+        for _, order_id, kind, body in rows:
             events.setdefault(order_id, []).append(decode(kind, body))
         return events
 

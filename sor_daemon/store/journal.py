@@ -17,13 +17,15 @@ SQLite, and to hand the outcome over, and at 500 fills a second that made the ro
 5 to 9 ms for a commit of half a millisecond. Now the Trio thread writes a batch as one line to
 a pipe, without waiting, and reads the writer's answer from another as it reads any socket.
 Tests on Trio's mock clock commit on the Trio thread instead (``commit_on_trio_thread``), with
-the same ``write_batch``.
+the same ``BatchWriter``.
 
 A smart order that is over (terminal, no child order left open) is *retired*: a row in the
-``retired`` table and out of the ``live`` one, written through the same writer. Recovery replays
-only the orders listed live (reading their events by index, never scanning the history), and
-the engine keeps no retired order in memory: one is read back from SQLite when it is asked for.
-So memory and start-up time follow the orders that are live, not the whole history.
+``retired`` table and out of the ``live`` one, written through the same writer, and its events
+indexed by order (``order_events``; see ``writer.BatchWriter``). Recovery replays only the
+orders listed live, reading the events written since the oldest of them started, and the engine
+keeps no retired order in memory: one is read back from SQLite, by that index, when it is asked
+for. So memory follows the orders that are live, and start-up time the stretch of history they
+span, not the whole of it.
 """
 
 from __future__ import annotations
@@ -47,14 +49,14 @@ from sor_daemon.domain.events import Event
 from sor_daemon.pipes import LineReader, PipeWriter
 from sor_daemon.store.history import ACCEPTED_INDEX, OrderHistory
 from sor_daemon.store.records import decode, encode
-from sor_daemon.store.writer import FAILED, write_batch
+from sor_daemon.store.writer import FAILED, LIVE_EVENTS, BatchWriter
 from sor_daemon.turn_end import at_turn_end
 
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _MIGRATIONS: dict[int, Sequence[str]] = {
     1: (
         """CREATE TABLE events (
@@ -76,9 +78,27 @@ _MIGRATIONS: dict[int, Sequence[str]] = {
         "INSERT INTO live SELECT DISTINCT order_id FROM events",
     ),
     3: (ACCEPTED_INDEX,),
+    4: (
+        """CREATE TABLE order_events (
+               order_id TEXT NOT NULL,
+               seq INTEGER NOT NULL,
+               PRIMARY KEY (order_id, seq)
+           ) WITHOUT ROWID""",
+        "INSERT INTO order_events SELECT e.order_id, e.seq FROM retired AS r "
+        "JOIN events AS e ON e.order_id = r.order_id",
+        "ALTER TABLE live ADD COLUMN first_seq INTEGER",
+        "UPDATE live SET first_seq = "
+        "(SELECT min(seq) FROM events WHERE events.order_id = live.order_id)",
+        "DROP INDEX events_by_order",
+    ),
 }
-_LIVE_EVENTS = (
-    "SELECT e.kind, e.body FROM live JOIN events AS e ON e.order_id = live.order_id ORDER BY e.seq"
+_EVENTS_OF = (
+    "SELECT e.seq, e.kind, e.body FROM order_events AS o JOIN events AS e ON e.seq = o.seq "
+    "WHERE o.order_id = ?1 UNION ALL SELECT seq, kind, body FROM events "
+    "WHERE seq >= (SELECT first_seq FROM live WHERE order_id = ?1) AND order_id = ?1 ORDER BY 1"
+)
+_HAS_ORDER = (
+    "SELECT 1 FROM live WHERE order_id = ?1 UNION ALL SELECT 1 FROM retired WHERE order_id = ?1"
 )
 
 
@@ -189,7 +209,7 @@ class Journal:
     def replay_live(self) -> Iterator[Event]:
         """The events of every order not retired, in the order they were written: what
         recovery needs (call before the writer runs)."""
-        for kind, body in self._connection.execute(_LIVE_EVENTS):
+        for kind, body in self._connection.execute(f"SELECT kind, body {LIVE_EVENTS}"):
             yield decode(kind, body)
 
     def retired_statuses(self) -> Counter[str]:
@@ -198,17 +218,16 @@ class Journal:
         return Counter(dict(rows))
 
     def events_of(self, order_id: str) -> list[Event]:
-        """One order's events, read back on the Trio thread: an indexed read of a few rows, for
-        an order that is not in memory (a retired one)."""
-        rows = self._lookup.execute(
-            "SELECT kind, body FROM events WHERE order_id = ? ORDER BY seq", (order_id,)
-        )
-        return [decode(kind, body) for kind, body in rows]
+        """One order's events, read back on the Trio thread, for an order that is not in memory:
+        an indexed read of a few rows for a retired one; for one just accepted (in the journal,
+        not yet in memory), a scan from its first event."""
+        rows = self._lookup.execute(_EVENTS_OF, (order_id,))
+        return [decode(kind, body) for _, kind, body in rows]
 
     def has_order(self, order_id: str) -> bool:
-        """True when any event of ``order_id`` was journaled (an indexed read, Trio thread)."""
-        row = self._lookup.execute("SELECT 1 FROM events WHERE order_id = ? LIMIT 1", (order_id,))
-        return row.fetchone() is not None
+        """True when ``order_id`` was ever accepted: it is live or retired (an indexed read,
+        Trio thread)."""
+        return self._lookup.execute(_HAS_ORDER, (order_id,)).fetchone() is not None
 
     def history(self) -> OrderHistory:
         """A reader of every order in the order they were accepted; close it when done."""
@@ -307,22 +326,23 @@ class Journal:
 
     async def _commit_on_trio_thread(self, task_status: trio.TaskStatus[None]) -> None:
         """``run`` for tests on the mock clock: each batch committed on the Trio thread."""
+        writer = BatchWriter(self._connection)
         task_status.started()
         try:
             while True:
                 await self._gathering.wait()
                 self._gathering = trio.Event()
-                self._commit_here(self._take_batch())
+                self._commit_here(writer, self._take_batch())
         finally:
             self._closed = True
-            self._commit_here(self._take_batch())
+            self._commit_here(writer, self._take_batch())
 
-    def _commit_here(self, batch: _Batch) -> None:
+    def _commit_here(self, writer: BatchWriter, batch: _Batch) -> None:
         if not batch:
             return
         started = time.perf_counter()
         try:
-            write_batch(self._connection, [(batch.rows, batch.retired)])
+            writer.write([(batch.rows, batch.retired)])
         except Exception as error:
             self._fail(str(error), batch)
             raise JournalClosed(f"the journal could not write: {error}") from error

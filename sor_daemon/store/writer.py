@@ -24,6 +24,7 @@ import signal
 import sqlite3
 import sys
 import time
+from array import array
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -38,9 +39,13 @@ Retired = Sequence[str | None]
 
 _INSERT_EVENTS = (
     "INSERT INTO events (order_id, kind, body) SELECT json_extract(value, '$[0]'), "
-    "json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?) ORDER BY key"
+    "json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?) ORDER BY key "
+    "RETURNING seq, order_id, kind"
 )
-_INSERT_LIVE = "INSERT INTO live (order_id) SELECT value FROM json_each(?)"
+_INSERT_LIVE = (
+    "INSERT INTO live (order_id, first_seq) SELECT json_extract(value, '$[0]'), "
+    "json_extract(value, '$[1]') FROM json_each(?)"
+)
 _INSERT_RETIRED = (
     "INSERT OR IGNORE INTO retired (order_id, status, client_ref) SELECT json_extract(value, "
     "'$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?)"
@@ -48,6 +53,15 @@ _INSERT_RETIRED = (
 _DELETE_LIVE = (
     "DELETE FROM live WHERE order_id IN (SELECT json_extract(value, '$[0]') FROM json_each(?))"
 )
+_INDEX_EVENTS = (
+    "INSERT OR IGNORE INTO order_events (order_id, seq) SELECT json_extract(value, '$[0]'), "
+    "json_extract(value, '$[1]') FROM json_each(?)"
+)
+LIVE_EVENTS = (
+    "FROM events WHERE seq >= (SELECT min(first_seq) FROM live) "
+    "AND order_id IN (SELECT order_id FROM live) ORDER BY seq"
+)
+"""The events of every live order, oldest first: a scan from the first event of the oldest."""
 READ_SIZE = 1 << 20
 FAILED = "failed"
 """The first element of the answer to a failed commit."""
@@ -61,49 +75,93 @@ def connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def write_batch(
-    connection: sqlite3.Connection,
-    batches: Sequence[tuple[Sequence[Row], Sequence[Retired]]],
-) -> None:
-    """Write ``batches`` (their events, and the orders they retire) in one transaction.
+class BatchWriter:
+    """Writes the journal's batches on one connection, indexing each order's events by order
+    only once the order retires.
 
-    Each table gets one statement a batch, its rows one JSON array parameter. A batch of events
-    alone is one statement, a transaction of its own, with no ``BEGIN`` and ``COMMIT`` around it.
+    An index of every event by order, kept up as events were written, touched a page of its
+    own for nearly every row (thousands of orders trade at once, their ids at random places
+    in it), and made each commit write and sync that many pages and its checkpoints copy them
+    back: with 3,000 orders live, two to three and a half times the time a row, and a commit
+    p99 of 9 to 14 ms where the events alone take 0.3 to 0.6 ms. So events are only appended;
+    the writer remembers which rows are each live order's, and writes them to ``order_events``
+    when the order retires, side by side in the index. A live order's events are found from
+    ``live.first_seq`` (``LIVE_EVENTS``).
     """
-    statements: list[tuple[str, Sequence[object]]] = []
-    for rows, retired in batches:
-        if rows:
-            statements.append((_INSERT_EVENTS, rows))
-        accepted = [row[0] for row in rows if row[1] == ACCEPTED]
-        if accepted:
-            statements.append((_INSERT_LIVE, accepted))
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+        self._live: dict[str, array[int]] = {}
+        """The rows (``seq``) of each live order's events, oldest first."""
+        for seq, order_id in connection.execute(f"SELECT seq, order_id {LIVE_EVENTS}"):
+            self._live.setdefault(order_id, array("q")).append(seq)
+
+    def write(self, batches: Sequence[tuple[Sequence[Row], Sequence[Retired]]]) -> None:
+        """Write ``batches`` (their events, and the orders they retire) in one transaction.
+
+        Each table gets one statement a batch, its rows one JSON array parameter. A batch of
+        events for live orders alone is one statement, a transaction of its own, with no
+        ``BEGIN`` and ``COMMIT`` around it."""
+        batches = [(rows, retired) for rows, retired in batches if rows or retired]
+        if not batches:
+            return
+        rows, retired = batches[0]
+        if len(batches) == 1 and not retired and self._only_live(rows):
+            self._remember(self._execute(_INSERT_EVENTS, rows))
+            return
+        self._connection.execute("BEGIN")
+        try:
+            for rows, retired in batches:
+                written = self._execute(_INSERT_EVENTS, rows) if rows else []
+                self._follow_up(written, retired)
+            self._connection.execute("COMMIT")
+        except BaseException:
+            self._connection.execute("ROLLBACK")
+            raise
+
+    def _only_live(self, rows: Sequence[Row]) -> bool:
+        """True when every row is a later event of a live order: nothing to write but them."""
+        live = self._live
+        return all(row[1] != ACCEPTED and row[0] in live for row in rows)
+
+    def _follow_up(self, written: list[tuple[int, str, str]], retired: Sequence[Retired]) -> None:
+        """After events are written: the orders they start go live, the events of orders that
+        are not live are indexed at once, and the retired orders' rows are indexed."""
+        started = [(order_id, seq) for seq, order_id, kind in written if kind == ACCEPTED]
+        if started:
+            self._execute(_INSERT_LIVE, started)
+            for order_id, _ in started:
+                self._live.setdefault(order_id, array("q"))
+        unindexed = self._remember(written)
         if retired:
-            statements += [(_INSERT_RETIRED, retired), (_DELETE_LIVE, retired)]
-    if not statements:
-        return
-    if len(statements) == 1:
-        statement, values = statements[0]
-        connection.execute(statement, (_json_array(values),))
-        return
-    connection.execute("BEGIN")
-    try:
-        for statement, values in statements:
-            connection.execute(statement, (_json_array(values),))
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
+            self._execute(_INSERT_RETIRED, retired)
+            self._execute(_DELETE_LIVE, retired)
+            for order_id, *_ in retired:
+                unindexed += [(order_id, seq) for seq in self._live.pop(order_id, ())]
+        if unindexed:
+            self._execute(_INDEX_EVENTS, unindexed)
 
+    def _remember(self, written: list[tuple[int, str, str]]) -> list[tuple[str, int]]:
+        """Note the rows of live orders; the rows of the others, to index now."""
+        unindexed = []
+        for seq, order_id, _ in sorted(written):
+            seqs = self._live.get(order_id)
+            if seqs is None:
+                unindexed.append((order_id, seq))
+            else:
+                seqs.append(seq)
+        return unindexed
 
-def _json_array(values: Sequence[object]) -> str:
-    """``values`` as one JSON array: a whole batch goes to SQLite as one statement's parameter."""
-    return orjson.dumps(values).decode()
+    def _execute(self, statement: str, values: Sequence[object]) -> list[tuple[int, str, str]]:
+        """Run ``statement`` with ``values`` as its one JSON array parameter; what it returns."""
+        return self._connection.execute(statement, (orjson.dumps(values).decode(),)).fetchall()
 
 
 def serve(path: Path, source: int, answers: int) -> int:
     """Commit the batches read from the file descriptor ``source``, answering on ``answers``,
     until ``source`` ends (0) or a commit fails (1)."""
     connection = connect(path)
+    writer = BatchWriter(connection)
     pending = b""
     ended = False
     while not ended:
@@ -115,7 +173,7 @@ def serve(path: Path, source: int, answers: int) -> int:
             continue
         started = time.perf_counter()
         try:
-            write_batch(connection, [(rows, retired) for _, rows, retired in batches])
+            writer.write([(rows, retired) for _, rows, retired in batches])
         except Exception as error:
             os.write(answers, orjson.dumps([FAILED, str(error)]) + b"\n")
             return 1

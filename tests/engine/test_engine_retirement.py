@@ -19,6 +19,7 @@ from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import ParameterChanges
 from sor_daemon.store.journal import Journal
 from tests.engine.test_engine_restart import run_engine
+from tests.support.journal_schema import as_version_3
 from tests.support.orders import START
 from tests.support.rig import Rig, new, wait_until_over
 
@@ -91,6 +92,7 @@ async def test_recovery_replays_only_live_orders_and_retires_what_was_left_over(
         await trio.sleep(1)
         first_life.cancel_scope.cancel()
 
+    as_version_3(path)
     database = sqlite3.connect(path, isolation_level=None)  # back to the first schema
     database.executescript(
         "DROP INDEX events_accepted; DROP TABLE retired; DROP TABLE live; PRAGMA user_version=1;"

@@ -17,6 +17,7 @@ from sor_daemon.engine.listing import Visible, order_views
 from sor_daemon.engine.presenting import encoded_view
 from sor_daemon.store.journal import Journal
 from tests.store.test_journal import life_of_an_order
+from tests.support.journal_schema import as_version_3
 
 IDS = [f"o-{n}" for n in range(7)]
 LIVE = {"o-1", "o-4"}
@@ -172,6 +173,7 @@ def test_an_older_journal_gains_the_index_of_accepted_orders(tmp_path: Path) -> 
     path = tmp_path / "j.sqlite"
     journal = trio.run(history, path)
     journal.close()
+    as_version_3(path)
     with sqlite3.connect(path) as connection:
         connection.execute("DROP INDEX events_accepted")
         connection.execute("PRAGMA user_version=2")
