@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 import structlog
@@ -37,12 +37,13 @@ from sor_daemon.domain.instruments import Instrument
 from sor_daemon.domain.risk import RiskLimits
 from sor_daemon.domain.router import VenueBook
 from sor_daemon.domain.smart_order import SlicePlan, SmartOrder
-from sor_daemon.domain.values import ChildReport, Fill, OrderStatus
+from sor_daemon.domain.values import ChildReport, ChildStatus, Fill, OrderStatus
 from sor_daemon.engine.clock import Clock
 from sor_daemon.engine.feed import Feed
 from sor_daemon.engine.inbox import Alarms, Inbox
 from sor_daemon.engine.ports import MarketView, OrderGateway, SessionDown, SessionUp
 from sor_daemon.engine.presenting import feed_fills, status_change, trade_fill, trade_request
+from sor_daemon.engine.report_lag import ReportLag
 from sor_daemon.engine.risk_gate import RiskGate
 from sor_daemon.engine.settings import TradingSettings
 from sor_daemon.engine.staging import SESSION_DOWN, StagedSlice, not_sent, send_children
@@ -52,6 +53,10 @@ from sor_daemon.protocol.messages import ParameterChanges
 from sor_daemon.store.journal import Journal
 
 log = structlog.get_logger(__name__)
+
+_CLOCK_TOLERANCE = timedelta(milliseconds=1)
+"""How far before a slice's planning time a runner woken for it may read the clock (the alarm
+rings on Trio's clock, ``now`` is read from the wall's)."""
 
 
 @attrs.define
@@ -117,7 +122,8 @@ if any). It runs on the runner's task and must not block; FIX order entry report
 @attrs.define
 class Services:
     """What every runner shares: the journal, the gateway, the market, the feed, the clock, the
-    risk gate (on the default limits unless one is given) and the observers of its events."""
+    risk gate (on the default limits unless one is given), the observers of its events and how
+    late the EMS answers (``report_lag``)."""
 
     journal: Journal
     gateway: OrderGateway
@@ -129,6 +135,7 @@ class Services:
         default=attrs.Factory(lambda self: RiskGate(RiskLimits(), self.clock), takes_self=True)
     )
     observers: list[Observer] = attrs.Factory(list)
+    report_lag: ReportLag = attrs.Factory(ReportLag)
 
 
 class OrderRunner:
@@ -226,7 +233,8 @@ class OrderRunner:
         return min((at for at in (wake_at, overdue_at) if at is not None), default=None)
 
     def _overdue_at(self) -> datetime | None:
-        """When the oldest open child will have gone unreported for ``reconcile_timeout``.
+        """When the oldest open child will have gone unreported for ``reconcile_timeout`` past
+        how late the EMS answers now (``report_lag``).
 
         Children are IOC: the venue answers at once. One that is still open that long after it
         was sent lost its report on the way, so the EMS is asked about it (and about every other
@@ -236,7 +244,7 @@ class OrderRunner:
         if not open_children:
             return None
         oldest = min(child.planned_at for child in open_children)
-        return oldest + self._services.settings.reconcile_timeout
+        return oldest + self._services.settings.reconcile_timeout + self._services.report_lag.lag
 
     async def _on_time(self) -> None:
         now = self._services.clock.now()
@@ -259,13 +267,23 @@ class OrderRunner:
             self._log.warning("child orders unreported: asking the EMS about them")
             await self._reconcile()
             return
-        await self._trade_slice(now)
+        if self._slice_due(now):
+            await self._trade_slice(now)
+
+    def _slice_due(self, now: datetime) -> bool:
+        """True when a slice is to be planned now. Not when the runner woke for open children
+        that are no longer overdue: the EMS was found to answer later meanwhile."""
+        due = self.order.next_due()
+        if due is None or self.order.status.terminal or self._halted is not None:
+            return False
+        return due - self._services.settings.slice_lead <= now + _CLOCK_TOLERANCE
 
     async def _reconcile(self) -> None:
         """Ask the EMS where every open child stands before anything new is sent.
 
         Children whose fate is unknown (sent before a restart or a lost session) hold back new
-        slices until the EMS answers their status requests, or until ``reconcile_timeout``.
+        slices until the EMS answers their status requests, or until ``reconcile_timeout`` past
+        how late it answers now.
         """
         await self._unstage("the EMS was asked about open child orders")
         unknown = self.order.open_children
@@ -275,6 +293,7 @@ class OrderRunner:
             self._services.gateway.request_status(child)
         now = self._services.clock.now()
         self._reconcile_by = now + self._services.settings.reconcile_timeout
+        self._reconcile_by += self._services.report_lag.lag
         self._log.info("reconciling child orders", children=[c.id for c in unknown])
         await self._set_info(f"reconciling {len(unknown)} child orders with the EMS")
 
@@ -412,7 +431,9 @@ class OrderRunner:
         return None if self._halted is None else f"halted: {self._halted}"
 
     async def _on_report(self, report: ChildReport) -> None:
-        event = self.order.interpret(report, self._services.clock.now())
+        now = self._services.clock.now()
+        self._note_how_late(report, now)
+        event = self.order.interpret(report, now)
         if event is not None:
             failpoints.reached(failpoints.REPORT_RECEIVED)
             if self._only_acknowledges(event):
@@ -424,6 +445,15 @@ class OrderRunner:
             self._reconcile_by = None
             self._log.info("child orders reconciled")
             await self._set_info(self._idle_info())
+
+    def _note_how_late(self, report: ChildReport, now: datetime) -> None:
+        """A child's first report tells how late the EMS answers; not an answer to a status
+        request, which may come long after the child was sent."""
+        if self._reconcile_by is not None:
+            return
+        child = self.order.children.get(report.child_id)
+        if child is not None and child.status is ChildStatus.PENDING_NEW:
+            self._services.report_lag.observe(child.planned_at, now)
 
     def _only_acknowledges(self, event: ChildReported) -> bool:
         """True for a report that moves a child on without a fill or an end (the venue's
