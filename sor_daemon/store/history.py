@@ -32,8 +32,8 @@ _NEWEST_FIRST = (
 )
 _LIVE_AMONG = "SELECT {} FROM live WHERE order_id IN (SELECT value FROM json_each(?1))"
 _EVENTS_OF = (
-    "SELECT e.seq, o.order_id, e.kind, e.body FROM order_events AS o "
-    "JOIN events AS e ON e.seq = o.seq WHERE o.order_id IN (SELECT value FROM json_each(?1)) "
+    "SELECT e.seq, o.order_id, e.kind, e.body FROM order_events AS o, json_each(o.seqs) AS j "
+    "JOIN events AS e ON e.seq = j.value WHERE o.order_id IN (SELECT value FROM json_each(?1)) "
     "UNION ALL SELECT seq, order_id, kind, body FROM events "
     f"WHERE seq >= ({_LIVE_AMONG.format('min(first_seq)')}) "
     f"AND order_id IN ({_LIVE_AMONG.format('order_id')}) ORDER BY 1"

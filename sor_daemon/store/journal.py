@@ -79,13 +79,9 @@ _MIGRATIONS: dict[int, Sequence[str]] = {
     ),
     3: (ACCEPTED_INDEX,),
     4: (
-        """CREATE TABLE order_events (
-               order_id TEXT NOT NULL,
-               seq INTEGER NOT NULL,
-               PRIMARY KEY (order_id, seq)
-           ) WITHOUT ROWID""",
-        "INSERT INTO order_events SELECT e.order_id, e.seq FROM retired AS r "
-        "JOIN events AS e ON e.order_id = r.order_id",
+        "CREATE TABLE order_events (order_id TEXT PRIMARY KEY, seqs TEXT NOT NULL)",
+        "INSERT INTO order_events SELECT order_id, json_group_array(seq) FROM (SELECT e.order_id, "
+        "e.seq FROM retired AS r JOIN events AS e ON e.order_id = r.order_id) GROUP BY order_id",
         "ALTER TABLE live ADD COLUMN first_seq INTEGER",
         "UPDATE live SET first_seq = "
         "(SELECT min(seq) FROM events WHERE events.order_id = live.order_id)",
@@ -93,7 +89,8 @@ _MIGRATIONS: dict[int, Sequence[str]] = {
     ),
 }
 _EVENTS_OF = (
-    "SELECT e.seq, e.kind, e.body FROM order_events AS o JOIN events AS e ON e.seq = o.seq "
+    "SELECT e.seq, e.kind, e.body FROM order_events AS o, json_each(o.seqs) AS j "
+    "JOIN events AS e ON e.seq = j.value "
     "WHERE o.order_id = ?1 UNION ALL SELECT seq, kind, body FROM events "
     "WHERE seq >= (SELECT first_seq FROM live WHERE order_id = ?1) AND order_id = ?1 ORDER BY 1"
 )

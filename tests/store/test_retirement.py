@@ -79,7 +79,10 @@ def test_a_journal_of_the_first_schema_gains_the_retired_table(tmp_path: Path) -
 
 def index_of(path: Path) -> list[tuple[str, int]]:
     with sqlite3.connect(path) as connection:
-        rows = connection.execute("SELECT order_id, seq FROM order_events ORDER BY seq").fetchall()
+        rows = connection.execute(
+            "SELECT o.order_id, j.value FROM order_events AS o, json_each(o.seqs) AS j "
+            "ORDER BY j.value"
+        ).fetchall()
     connection.close()
     return rows
 
