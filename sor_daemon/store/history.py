@@ -58,14 +58,22 @@ class OrderHistory:
         return self._connection.execute(_OLDEST_FIRST, (start, count)).fetchall()
 
     def events_of(self, order_ids: Sequence[str]) -> dict[str, list[Event]]:
-        """The events of each of ``order_ids`` that has any, in the order they were written: an
-        indexed read for retired orders, a scan from its first event for one still live."""
-        events: dict[str, list[Event]] = {}
-        rows = self._connection.execute(_EVENTS_OF, (orjson.dumps(list(order_ids)).decode(),))
-        for _, order_id, kind, body in rows:
-            events.setdefault(order_id, []).append(decode(kind, body))
-        return events
+        """The events of each of ``order_ids`` that has any (``read_events_of``)."""
+        return read_events_of(self._connection, order_ids)
 
     def close(self) -> None:
         """Close the reader's connection."""
         self._connection.close()
+
+
+def read_events_of(
+    connection: sqlite3.Connection, order_ids: Sequence[str]
+) -> dict[str, list[Event]]:
+    """The events of each of ``order_ids`` that has any, in the order they were written, read on
+    ``connection``: by ``order_events`` for a retired order, by a scan from its first event for
+    one still live (accepted, not yet in the engine's memory)."""
+    events: dict[str, list[Event]] = {}
+    rows = connection.execute(_EVENTS_OF, (orjson.dumps(list(order_ids)).decode(),))
+    for _, order_id, kind, body in rows:
+        events.setdefault(order_id, []).append(decode(kind, body))
+    return events

@@ -47,7 +47,7 @@ import trio
 
 from sor_daemon.domain.events import Event
 from sor_daemon.pipes import LineReader, PipeWriter
-from sor_daemon.store.history import ACCEPTED_INDEX, OrderHistory
+from sor_daemon.store.history import ACCEPTED_INDEX, OrderHistory, read_events_of
 from sor_daemon.store.records import decode, encode
 from sor_daemon.store.writer import FAILED, LIVE_EVENTS, BatchWriter
 from sor_daemon.turn_end import at_turn_end
@@ -88,12 +88,6 @@ _MIGRATIONS: dict[int, Sequence[str]] = {
         "DROP INDEX events_by_order",
     ),
 }
-_EVENTS_OF = (
-    "SELECT e.seq, e.kind, e.body FROM order_events AS o, json_each(o.seqs) AS j "
-    "JOIN events AS e ON e.seq = j.value "
-    "WHERE o.order_id = ?1 UNION ALL SELECT seq, kind, body FROM events "
-    "WHERE seq >= (SELECT first_seq FROM live WHERE order_id = ?1) AND order_id = ?1 ORDER BY 1"
-)
 _HAS_ORDER = (
     "SELECT 1 FROM live WHERE order_id = ?1 UNION ALL SELECT 1 FROM retired WHERE order_id = ?1"
 )
@@ -218,8 +212,7 @@ class Journal:
         """One order's events, read back on the Trio thread, for an order that is not in memory:
         an indexed read of a few rows for a retired one; for one just accepted (in the journal,
         not yet in memory), a scan from its first event."""
-        rows = self._lookup.execute(_EVENTS_OF, (order_id,))
-        return [decode(kind, body) for _, kind, body in rows]
+        return read_events_of(self._lookup, [order_id]).get(order_id, [])
 
     def has_order(self, order_id: str) -> bool:
         """True when ``order_id`` was ever accepted: it is live or retired (an indexed read,
