@@ -50,7 +50,7 @@ from sor_daemon.engine.staging import SESSION_DOWN, StagedSlice, not_sent, send_
 from sor_daemon.logs import debug_enabled
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import ParameterChanges
-from sor_daemon.store.journal import Journal
+from sor_daemon.store.journal import Batch, Journal
 
 log = structlog.get_logger(__name__)
 
@@ -112,7 +112,13 @@ class Resume:
     """Trade again after a ``Halt``: missed slices merge into one catch-up slice."""
 
 
-Message = ChildReport | SessionUp | SessionDown | Cancel | Change | Halt | Resume
+@attrs.frozen
+class Booked:
+    """Reports recorded without waiting (``OrderRunner._record_soon``) took effect, and the order
+    has something to settle: its runner, not woken for them otherwise, acts on it."""
+
+
+Message = ChildReport | SessionUp | SessionDown | Cancel | Change | Halt | Resume | Booked
 
 Observer = Callable[[SmartOrder, Event, Fill | None], None]
 """Told of every event a runner records, after the order applied it (with the fill it booked,
@@ -158,6 +164,12 @@ class OrderRunner:
         self._retry_at: datetime | None = None
         self._reconcile_by: datetime | None = None
         self._staged: StagedSlice | None = None
+        self._unbooked = 0
+        """Reports recorded without waiting that have not taken effect yet."""
+        self._booking: Batch | None = None
+        """The journal's batch holding the latest of them."""
+        self._booking_failure: Exception | None = None
+        """What applying one of them raised, for the runner to raise."""
         self._halted = services.risk.halted
         self._feed_fills = feed_fills()
         self._log = log.bind(smart_order_id=order.id)
@@ -188,11 +200,13 @@ class OrderRunner:
             message = self._queued()
             if message is None:
                 message = await self._inbox.get(deadline)
+            if await self._take_booked():
+                await self._settle()  # a fill that completed the order ends it before all else
             # Only the wait is bounded by the deadline: handling a message is never cut short,
             # or a deadline passing mid-way would act on half-changed state.
             if message is not None:
                 await self._handle(message)
-            else:
+            elif not self.finished:
                 await self._on_time()
             await self._settle()
         await self._answer_late_messages()
@@ -212,7 +226,9 @@ class OrderRunner:
     async def _answer_late_messages(self) -> None:
         """Handle what arrived for an order that is over (a refused cancel, a late report)."""
         while (message := self._queued()) is not None:
+            await self._take_booked()
             await self._handle(message)
+        await self._take_booked()
 
     def _wake_at(self) -> datetime | None:
         if self._down_since is not None:
@@ -418,6 +434,8 @@ class OrderRunner:
                 self._halted = None
                 if self._down_since is None:
                     await self._set_info(None)
+            case Booked():
+                pass  # what it is for follows: the runner settles the order and loops
 
     def _change(self, change: Change, now: datetime) -> ParametersChanged:
         changes = change.changes
@@ -439,6 +457,8 @@ class OrderRunner:
             if self._only_acknowledges(event):
                 self._services.journal.append_unawaited(event)
                 self._announce(event, self.order.apply(event))
+            elif self._reconcile_by is None:
+                self._record_soon(event)
             else:
                 await self._record(event)
         if self._reconcile_by is not None and not self.order.open_children:
@@ -500,6 +520,8 @@ class OrderRunner:
         )
 
     async def _settle(self) -> None:
+        if self._unbooked:
+            return  # settled once they took effect: ``Booked``
         event = self.order.settle(
             self._services.clock.now(), self._services.settings.max_consecutive_rejects
         )
@@ -545,6 +567,43 @@ class OrderRunner:
         finally:
             if failures:
                 raise failures[0]
+
+    def _record_soon(self, event: ChildReported) -> None:
+        """Journal a report and go on without waiting for it: it is applied and announced the
+        moment it is durable, as ``_record`` does, and the runner waits for that only before it
+        next acts (``_take_booked``), or is told (``Booked``) when the order has something to
+        settle then. A runner that waited woke once more for every fill only to go back to
+        waiting."""
+        self._unbooked += 1
+
+        def take_effect() -> None:
+            self._unbooked -= 1
+            try:
+                self._announce(event, self.order.apply(event))
+            except Exception as error:
+                self._booking_failure = error
+            if not self._unbooked and (self._booking_failure is not None or self._has_to_settle()):
+                self._inbox.put(Booked())
+
+        self._booking = self._services.journal.append_soon(event, then=take_effect)
+
+    def _has_to_settle(self) -> bool:
+        """True when the order is over, or reaches a status with what it knows now."""
+        settings = self._services.settings
+        now = self._services.clock.now()
+        return self.finished or self.order.settle(now, settings.max_consecutive_rejects) is not None
+
+    async def _take_booked(self) -> bool:
+        """Wait until every report recorded without waiting has taken effect; raise what
+        applying one of them raised, or ``JournalClosed``. True if there were any since the
+        last call."""
+        booking, self._booking = self._booking, None
+        if booking is not None:
+            await booking.wait()
+        failure, self._booking_failure = self._booking_failure, None
+        if failure is not None:
+            raise failure
+        return booking is not None
 
     def _announce(self, event: Event, fill: Fill | None) -> None:
         self._observe(event, fill)

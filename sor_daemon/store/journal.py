@@ -98,7 +98,7 @@ class JournalClosed(RuntimeError):
 
 
 @attrs.define
-class _Batch:
+class Batch:
     """What one transaction will write, and the one event its callers wait on."""
 
     rows: list[tuple[str, str, str]] = attrs.Factory(list)
@@ -117,6 +117,18 @@ class _Batch:
         for call in self.then:
             call()
         self.done.set()
+
+    @property
+    def is_settled(self) -> bool:
+        """True once it is durable or could not be made so."""
+        return self.done.is_set()
+
+    async def wait(self) -> None:
+        """Return once it is durable; raise JournalClosed if it cannot be."""
+        if not self.done.is_set():
+            await self.done.wait()
+        if self.error is not None:
+            raise JournalClosed(f"the journal could not write: {self.error}")
 
 
 def open_database(path: Path) -> sqlite3.Connection:
@@ -172,12 +184,12 @@ class Journal:
         self._observe_commit = observe_commit
         self._connection = open_database(path)
         self._lookup = sqlite3.connect(path)
-        self._batch = _Batch()
+        self._batch = Batch()
         self._gathering = trio.Event()
         """Set once the batch being gathered has something in it (Trio-thread commits)."""
         self._pipe: PipeWriter | None = None
         """The writer process's stdin, while it runs."""
-        self._sent: deque[tuple[int, _Batch]] = deque()
+        self._sent: deque[tuple[int, Batch]] = deque()
         """Batches handed to the writer process and not yet durable, numbered in order."""
         self._numbered = 0
         self._hand_over_due = False
@@ -255,6 +267,14 @@ class Journal:
         if events:
             await self._enqueue([encode(event) for event in events], [], then)
 
+    def append_soon(self, *events: Event, then: Callable[[], None]) -> Batch:
+        """Queue events and return without waiting: ``then`` is called the moment they are
+        durable, as with ``append``, and the batch returned tells when that was (or that it
+        could not be)."""
+        batch = self._gather([encode(event) for event in events], [])
+        batch.then.append(then)
+        return batch
+
     def append_unawaited(self, *events: Event) -> None:
         """Queue events without waiting for them to be durable: they are once any later
         append has returned (batches commit in order). For events nothing is announced for;
@@ -271,13 +291,11 @@ class Journal:
         batch = self._gather(rows, retired)
         if then is not None:
             batch.then.append(then)
-        await batch.done.wait()
-        if batch.error is not None:
-            raise JournalClosed(f"the journal could not write: {batch.error}")
+        await batch.wait()
 
     def _gather(
         self, rows: list[tuple[str, str, str]], retired: list[tuple[str, str, str | None]]
-    ) -> _Batch:
+    ) -> Batch:
         """Add rows to the batch being gathered; that batch."""
         if self._closed:
             raise JournalClosed("the journal is closed")
@@ -301,9 +319,9 @@ class Journal:
         self._hand_over_due = False
         self._send_if_idle()
 
-    def _take_batch(self) -> _Batch:
+    def _take_batch(self) -> Batch:
         """The batch gathered so far; the next callers gather a new one."""
-        batch, self._batch = self._batch, _Batch()
+        batch, self._batch = self._batch, Batch()
         return batch
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -327,7 +345,7 @@ class Journal:
             self._closed = True
             self._commit_here(writer, self._take_batch())
 
-    def _commit_here(self, writer: BatchWriter, batch: _Batch) -> None:
+    def _commit_here(self, writer: BatchWriter, batch: Batch) -> None:
         if not batch:
             return
         started = time.perf_counter()
@@ -414,7 +432,7 @@ class Journal:
         if self._observe_commit is not None:
             self._observe_commit(seconds)
 
-    def _fail(self, reason: str, *batches: _Batch) -> None:
+    def _fail(self, reason: str, *batches: Batch) -> None:
         """Close the journal: ``batches``, those handed to the writer and not yet durable, and
         what gathered meanwhile all fail with ``reason``."""
         if self._failure is None:

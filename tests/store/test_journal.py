@@ -154,6 +154,46 @@ async def test_an_unawaited_append_is_durable_once_a_later_append_returns(
     journal.close()
 
 
+async def test_events_appended_soon_take_effect_once_durable_and_their_batch_says_so(
+    tmp_path: Path,
+) -> None:
+    events = life_of_an_order("o-1")
+    journal = Journal(tmp_path / "j.sqlite")
+    durable_then: list[list[Event]] = []
+    async with trio.open_nursery() as nursery:
+        await nursery.start(journal.run)
+        batch = journal.append_soon(
+            *events, then=lambda: durable_then.append(journal.events_of("o-1"))
+        )
+        assert not batch.is_settled and durable_then == []
+        await batch.wait()
+        assert batch.is_settled and durable_then == [events]
+        await batch.wait()  # a batch already durable answers at once
+        nursery.cancel_scope.cancel()
+    journal.close()
+
+
+async def test_a_batch_appended_soon_that_cannot_be_written_raises_when_waited_for(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path)
+    effects: list[str] = []
+    with pytest.RaisesGroup(pytest.RaisesExc(JournalClosed)):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(journal.run)
+            await journal.append(*life_of_an_order("o-1"))
+            with sqlite3.connect(path) as other:
+                other.execute("DROP TABLE events")
+            batch = journal.append_soon(
+                *life_of_an_order("o-2"), then=lambda: effects.append("o-2")
+            )
+            with pytest.raises(JournalClosed, match="could not write: no such table"):
+                await batch.wait()
+    assert batch.is_settled and effects == []
+    journal.close()
+
+
 async def test_a_batch_larger_than_the_pipe_to_the_writer_arrives_whole(tmp_path: Path) -> None:
     """A line the pipe cannot take at once (it holds 64 KiB) is written as the writer reads."""
     events = life_of_an_order("o-1")
