@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+from collections.abc import Callable
 from typing import Generic, Protocol, TypeVar
 
 import trio
@@ -27,11 +28,13 @@ T = TypeVar("T")
 class Inbox(Generic[T]):
     """Messages for one reader task, in the order they were put; ``alarms`` bounds its waits."""
 
-    __slots__ = ("_alarm_at", "_alarms", "_items", "_reader", "_until")
+    __slots__ = ("_alarm_at", "_alarms", "_items", "_meanwhile", "_reader", "_until")
 
     def __init__(self, alarms: Alarms | None = None) -> None:
         self._items: list[T] = []
         self._reader: trio.lowlevel.Task | None = None
+        self._meanwhile: Callable[[T], bool] | None = None
+        """What the waiting reader has offered every message put (``get``)."""
         self._alarms = alarms
         self._until = math.inf
         """The waiting reader's deadline."""
@@ -39,7 +42,10 @@ class Inbox(Generic[T]):
         """The earliest alarm set for this inbox that has not rung yet."""
 
     def put(self, item: T) -> None:
-        """Queue ``item`` and wake the reader if it is waiting; never blocks."""
+        """Queue ``item`` and wake the reader if it is waiting, unless the waiting reader's
+        ``meanwhile`` takes it; never blocks."""
+        if self._reader is not None and self._meanwhile is not None and self._meanwhile(item):
+            return
         self._items.append(item)
         self._wake_reader()
 
@@ -49,9 +55,14 @@ class Inbox(Generic[T]):
             raise trio.WouldBlock
         return self._items.pop(0)
 
-    async def get(self, deadline: float = math.inf) -> T | None:
+    async def get(
+        self, deadline: float = math.inf, meanwhile: Callable[[T], bool] | None = None
+    ) -> T | None:
         """The oldest message, waiting for one if need be until ``deadline`` (Trio's time),
-        when it returns None. A checkpoint either way: a cancelled wait takes nothing out."""
+        when it returns None. A checkpoint either way: a cancelled wait takes nothing out.
+
+        While it waits, each message put is offered to ``meanwhile`` first (on the putter's
+        task): one it returns True for is taken care of, and neither queued nor waking it."""
         if self._items or deadline <= trio.current_time():
             await trio.lowlevel.checkpoint()
             return self._items.pop(0) if self._items else None
@@ -62,9 +73,10 @@ class Inbox(Generic[T]):
         self._until = deadline
         self._set_alarm()
         self._reader = trio.lowlevel.current_task()
+        self._meanwhile = meanwhile
 
         def abort(_: object) -> trio.lowlevel.Abort:
-            self._reader = None
+            self._reader = self._meanwhile = None
             return trio.lowlevel.Abort.SUCCEEDED
 
         await trio.lowlevel.wait_task_rescheduled(abort)
@@ -91,6 +103,7 @@ class Inbox(Generic[T]):
 
     def _wake_reader(self) -> None:
         reader, self._reader = self._reader, None
+        self._meanwhile = None
         if reader is not None:
             trio.lowlevel.reschedule(reader)
 

@@ -5,6 +5,11 @@ an EMS session change, a cancel or an update). Every change goes the same way: t
 an event, the journal makes it durable, the order applies it, the feed tells the clients. Child
 orders are journaled before they are sent; fills are journaled before they are announced.
 
+Two things happen on the runner's behalf without waking it, each while it waits in its inbox
+with nothing half done: a venue's report put there is booked at once (``_book_while_waiting``),
+and a fill takes effect on the turn its commit is learned (``_record_soon``). Waking the task
+for each cost a task switch and a turn of its loop, for nothing else.
+
 A slice is planned and journaled ``slice_lead`` before it is due, and its children are sent when
 it is due, by the engine's alarm task (``staging``): the journal's commit (a turn of the writer
 thread and of Trio's scheduler, milliseconds under load) is then not part of how late they leave.
@@ -199,7 +204,7 @@ class OrderRunner:
             deadline = math.inf if wake_at is None else self._services.clock.deadline(wake_at)
             message = self._queued()
             if message is None:
-                message = await self._inbox.get(deadline)
+                message = await self._inbox.get(deadline, meanwhile=self._book_while_waiting)
             if await self._take_booked():
                 await self._settle()  # a fill that completed the order ends it before all else
             # Only the wait is bounded by the deadline: handling a message is never cut short,
@@ -449,22 +454,57 @@ class OrderRunner:
         return None if self._halted is None else f"halted: {self._halted}"
 
     async def _on_report(self, report: ChildReport) -> None:
-        now = self._services.clock.now()
-        self._note_how_late(report, now)
-        event = self.order.interpret(report, now)
+        event = self._interpret(report)
         if event is not None:
-            failpoints.reached(failpoints.REPORT_RECEIVED)
-            if self._only_acknowledges(event):
-                self._services.journal.append_unawaited(event)
-                self._announce(event, self.order.apply(event))
-            elif self._reconcile_by is None:
-                self._record_soon(event)
+            if self._reconcile_by is None or self._only_acknowledges(event):
+                self._book_soon(event)
             else:
                 await self._record(event)
         if self._reconcile_by is not None and not self.order.open_children:
             self._reconcile_by = None
             self._log.info("child orders reconciled")
             await self._set_info(self._idle_info())
+
+    def _book_while_waiting(self, message: Message) -> bool:
+        """Book a venue's report put in the inbox while the runner waits there, without waking
+        it; True if it was. Not while reconciling, nor while an earlier report has yet to take
+        effect: the runner handles those itself. Its wait's deadline stands: a report only
+        closes children, so the deadline is at worst early, and a fill the order has to settle
+        wakes it (``Booked``).
+
+        The runner was woken for every report before, only to book it and wait again: a task
+        switch and a turn of its loop each time. The order's state still changes on behalf of
+        its task only, while it waits at that one point, with nothing of it half done."""
+        if not isinstance(message, ChildReport) or self._reconcile_by is not None:
+            return False
+        if self._unbooked:
+            return False
+        try:
+            event = self._interpret(message)
+            if event is not None:
+                self._book_soon(event)
+        except Exception as error:
+            self._booking_failure = error  # raised on the runner's task, which this wakes
+            return False
+        return True
+
+    def _interpret(self, report: ChildReport) -> ChildReported | None:
+        """The event a report means for the order, if any."""
+        now = self._services.clock.now()
+        self._note_how_late(report, now)
+        event = self.order.interpret(report, now)
+        if event is not None:
+            failpoints.reached(failpoints.REPORT_RECEIVED)
+        return event
+
+    def _book_soon(self, event: ChildReported) -> None:
+        """Book a report without waiting for its commit: an acknowledgement at once, anything
+        else the moment it is durable (``_record_soon``)."""
+        if self._only_acknowledges(event):
+            self._services.journal.append_unawaited(event)
+            self._announce(event, self.order.apply(event))
+        else:
+            self._record_soon(event)
 
     def _note_how_late(self, report: ChildReport, now: datetime) -> None:
         """A child's first report tells how late the EMS answers; not an answer to a status

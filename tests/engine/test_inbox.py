@@ -1,5 +1,6 @@
-"""A runner's inbox: messages in order, a waiting reader woken, a cancelled wait losing nothing,
-and a wait ended at its deadline by the shared alarms."""
+"""A runner's inbox: messages in order, a waiting reader woken (or not, for what it takes while
+it waits), a cancelled wait losing nothing, and a wait ended at its deadline by the shared
+alarms."""
 
 from __future__ import annotations
 
@@ -32,6 +33,35 @@ async def test_a_waiting_reader_is_woken_by_a_put(nursery: trio.Nursery) -> None
     inbox.put("report")
     await trio.testing.wait_all_tasks_blocked()
     assert received == ["report"]
+
+
+async def test_what_the_waiting_reader_takes_meanwhile_neither_queues_nor_wakes_it(
+    nursery: trio.Nursery,
+) -> None:
+    inbox = Inbox[str]()
+    taken: list[str] = []
+    received: list[str | None] = []
+
+    def take_reports(message: str) -> bool:
+        if message.startswith("report"):
+            taken.append(message)
+            return True
+        return False
+
+    async def read() -> None:
+        received.append(await inbox.get(meanwhile=take_reports))
+        received.append(await inbox.get())
+
+    nursery.start_soon(read)
+    await trio.testing.wait_all_tasks_blocked()
+    inbox.put("report 1")
+    inbox.put("report 2")
+    await trio.testing.wait_all_tasks_blocked()
+    assert taken == ["report 1", "report 2"] and received == []
+    inbox.put("cancel")  # not taken: it wakes the reader
+    inbox.put("report 3")  # put while the reader is awake: queued for it
+    await trio.testing.wait_all_tasks_blocked()
+    assert taken == ["report 1", "report 2"] and received == ["cancel", "report 3"]
 
 
 async def test_a_wait_cut_short_takes_nothing_and_the_next_one_gets_it(
