@@ -475,9 +475,7 @@ class OrderRunner:
         The runner was woken for every report before, only to book it and wait again: a task
         switch and a turn of its loop each time. The order's state still changes on behalf of
         its task only, while it waits at that one point, with nothing of it half done."""
-        if not isinstance(message, ChildReport) or self._reconcile_by is not None:
-            return False
-        if self._unbooked:
+        if not isinstance(message, ChildReport) or self._reconcile_by is not None or self._unbooked:
             return False
         try:
             event = self._interpret(message)

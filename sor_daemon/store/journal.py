@@ -118,11 +118,6 @@ class Batch:
             call()
         self.done.set()
 
-    @property
-    def is_settled(self) -> bool:
-        """True once it is durable or could not be made so."""
-        return self.done.is_set()
-
     async def wait(self) -> None:
         """Return once it is durable; raise JournalClosed if it cannot be."""
         if not self.done.is_set():
