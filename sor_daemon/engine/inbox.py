@@ -83,6 +83,13 @@ class Inbox(Generic[T]):
         # Woken by a put, or by the alarm (and then a message may have come since).
         return self._items.pop(0) if self._items else None
 
+    def wait_until(self, deadline: float) -> None:
+        """Move the waiting reader's deadline, earlier or later, without waking it; nothing if
+        no reader waits."""
+        if self._reader is not None:
+            self._until = deadline
+            self._set_alarm()
+
     def ring(self, alarm_at: float, now: float) -> None:
         """The alarm set for ``alarm_at`` rang at ``now``: end the reader's wait if its
         deadline has come, or set the alarm again for a reader waiting longer."""

@@ -5,10 +5,11 @@ an EMS session change, a cancel or an update). Every change goes the same way: t
 an event, the journal makes it durable, the order applies it, the feed tells the clients. Child
 orders are journaled before they are sent; fills are journaled before they are announced.
 
-Two things happen on the runner's behalf without waking it, each while it waits in its inbox
+Three things happen on the runner's behalf without waking it, each while it waits in its inbox
 with nothing half done: a venue's report put there is booked at once (``_book_while_waiting``),
-and a fill takes effect on the turn its commit is learned (``_record_soon``). Waking the task
-for each cost a task switch and a turn of its loop, for nothing else.
+and a fill, or a slice planned ahead, takes effect on the turn its commit is learned
+(``_record_soon``): the slice is staged right there. Waking the task for each cost a task switch
+and a turn of its loop, for nothing else.
 
 A slice is planned and journaled ``slice_lead`` before it is due, and its children are sent when
 it is due, by the engine's alarm task (``staging``): the journal's commit (a turn of the writer
@@ -51,7 +52,7 @@ from sor_daemon.engine.presenting import feed_fills, status_change, trade_fill, 
 from sor_daemon.engine.report_lag import ReportLag
 from sor_daemon.engine.risk_gate import RiskGate
 from sor_daemon.engine.settings import TradingSettings
-from sor_daemon.engine.staging import SESSION_DOWN, StagedSlice, not_sent, send_children
+from sor_daemon.engine.staging import StagedSlice, not_sent
 from sor_daemon.logs import debug_enabled
 from sor_daemon.protocol.errors import ProtocolError
 from sor_daemon.protocol.messages import ParameterChanges
@@ -119,8 +120,8 @@ class Resume:
 
 @attrs.frozen
 class Booked:
-    """Reports recorded without waiting (``OrderRunner._record_soon``) took effect, and the order
-    has something to settle: its runner, not woken for them otherwise, acts on it."""
+    """What was recorded without waiting (``OrderRunner._record_soon``) took effect, and the order
+    has something to settle: its runner, not woken for it otherwise, acts on it."""
 
 
 Message = ChildReport | SessionUp | SessionDown | Cancel | Change | Halt | Resume | Booked
@@ -170,7 +171,7 @@ class OrderRunner:
         self._reconcile_by: datetime | None = None
         self._staged: StagedSlice | None = None
         self._unbooked = 0
-        """Reports recorded without waiting that have not taken effect yet."""
+        """Reports and slices recorded without waiting that have not taken effect yet."""
         self._booking: Batch | None = None
         """The journal's batch holding the latest of them."""
         self._booking_failure: Exception | None = None
@@ -200,10 +201,10 @@ class OrderRunner:
             await self._set_info(self._idle_info())
         await self._settle()
         while not self.finished:
-            wake_at = self._wake_at()
-            deadline = math.inf if wake_at is None else self._services.clock.deadline(wake_at)
             message = self._queued()
             if message is None:
+                # While something recorded is on its way, the deadline follows from its effect.
+                deadline = math.inf if self._unbooked else self._deadline()
                 message = await self._inbox.get(deadline, meanwhile=self._book_while_waiting)
             if await self._take_booked():
                 await self._settle()  # a fill that completed the order ends it before all else
@@ -234,6 +235,11 @@ class OrderRunner:
             await self._take_booked()
             await self._handle(message)
         await self._take_booked()
+
+    def _deadline(self) -> float:
+        """When the runner is to act with nothing arriving (Trio's time; inf: never)."""
+        wake_at = self._wake_at()
+        return math.inf if wake_at is None else self._services.clock.deadline(wake_at)
 
     def _wake_at(self) -> datetime | None:
         if self._down_since is not None:
@@ -368,31 +374,27 @@ class OrderRunner:
             return
         if plan.routing is not None and plan.routing.left_out:
             self._log.info("venues left out of slice", reasons=plan.routing.explain())
-        await self._journal_children(plan)
-        if due > self._services.clock.now():
-            gateway, risk = self._services.gateway, self._services.risk
-            staged = StagedSlice(tuple(plan.children), gateway, risk, self._inbox.put, self._log)
-            self._alarms.set(self._services.clock.deadline(due), staged)
-            self._staged = staged
-        else:
-            await self._send(plan.children)
+        self._journal_slice(plan, due)
 
-    async def _journal_children(self, plan: SlicePlan) -> None:
+    def _journal_slice(self, plan: SlicePlan, due: datetime) -> None:
         """Journal the slice (and the end of any wait it was in, or what the risk gate changed)
-        and announce it: its children are open from here, sent or not."""
+        without waiting: the moment it is durable it is applied and announced, its children
+        are open from there, and they are staged to be sent at ``due`` (at once if that has
+        passed). The runner goes back to waiting meanwhile: woken for the commit, it did only
+        that."""
         events = plan.events
         if self.order.status_info != plan.risk:
             info = StatusChanged(self.order.id, self.order.status, plan.risk, plan.sample.at)
             events.insert(1, info)
-        await self._services.journal.append(*events)
-        failpoints.reached(failpoints.CHILD_JOURNALED)
-        for event in events:
-            self._announce(event, self.order.apply(event))
 
-    async def _send(self, children: Sequence[ChildPlanned]) -> None:
-        """Send journaled children; one the session cannot take is done with nothing filled."""
-        for child in send_children(self._services.gateway, children, self._log):
-            await self._on_report(not_sent(child, SESSION_DOWN))
+        def stage() -> None:
+            failpoints.reached(failpoints.CHILD_JOURNALED)
+            gateway, risk = self._services.gateway, self._services.risk
+            staged = StagedSlice(plan.children, gateway, risk, self._inbox.put, self._log)
+            self._alarms.set(self._services.clock.deadline(due), staged)
+            self._staged = staged
+
+        self._record_soon(*events, then=stage)
 
     async def _unstage(self, why: str) -> None:
         """Take back the slice staged for its due time, unless it was sent: its children end
@@ -467,10 +469,10 @@ class OrderRunner:
 
     def _book_while_waiting(self, message: Message) -> bool:
         """Book a venue's report put in the inbox while the runner waits there, without waking
-        it; True if it was. Not while reconciling, nor while an earlier report has yet to take
-        effect: the runner handles those itself. Its wait's deadline stands: a report only
-        closes children, so the deadline is at worst early, and a fill the order has to settle
-        wakes it (``Booked``).
+        it; True if it was. Not while reconciling, nor while an earlier report or slice has yet
+        to take effect: the runner handles those itself. Once a fill takes effect, the wait's
+        deadline is what the order knows then makes it (``_record_soon``), or the runner is
+        woken when the order has something to settle (``Booked``).
 
         The runner was woken for every report before, only to book it and wait again: a task
         switch and a turn of its loop each time. The order's state still changes on behalf of
@@ -606,24 +608,32 @@ class OrderRunner:
             if failures:
                 raise failures[0]
 
-    def _record_soon(self, event: ChildReported) -> None:
-        """Journal a report and go on without waiting for it: it is applied and announced the
-        moment it is durable, as ``_record`` does, and the runner waits for that only before it
-        next acts (``_take_booked``), or is told (``Booked``) when the order has something to
-        settle then. A runner that waited woke once more for every fill only to go back to
-        waiting."""
+    def _record_soon(self, *events: Event, then: Callable[[], None] | None = None) -> None:
+        """Journal events and go on without waiting for them: they are applied and announced
+        the moment they are durable, as ``_record`` does, and ``then`` is called after them.
+        The runner waits for that only before it next acts (``_take_booked``); a runner waiting
+        meanwhile is told (``Booked``) when the order has something to settle then, or else its
+        wait's deadline moves to what the order now makes it. A runner that waited for the
+        commit woke once more for every fill and every slice only to go back to waiting."""
         self._unbooked += 1
 
         def take_effect() -> None:
             self._unbooked -= 1
             try:
-                self._announce(event, self.order.apply(event))
+                for event in events:
+                    self._announce(event, self.order.apply(event))
+                if then is not None:
+                    then()
             except Exception as error:
                 self._booking_failure = error
-            if not self._unbooked and (self._booking_failure is not None or self._has_to_settle()):
+            if self._unbooked:
+                return
+            if self._booking_failure is not None or self._has_to_settle():
                 self._inbox.put(Booked())
+            else:
+                self._inbox.wait_until(self._deadline())
 
-        self._booking = self._services.journal.append_soon(event, then=take_effect)
+        self._booking = self._services.journal.append_soon(*events, then=take_effect)
 
     def _has_to_settle(self) -> bool:
         """True when the order is over, or reaches a status with what it knows now."""
@@ -632,9 +642,8 @@ class OrderRunner:
         return self.finished or self.order.settle(now, settings.max_consecutive_rejects) is not None
 
     async def _take_booked(self) -> bool:
-        """Wait until every report recorded without waiting has taken effect; raise what
-        applying one of them raised, or ``JournalClosed``. True if there were any since the
-        last call."""
+        """Wait until everything recorded without waiting has taken effect; raise what applying
+        it raised, or ``JournalClosed``. True if there was any since the last call."""
         booking, self._booking = self._booking, None
         if booking is not None:
             await booking.wait()

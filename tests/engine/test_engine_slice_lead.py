@@ -72,6 +72,37 @@ async def test_a_slice_is_journaled_its_lead_ahead_and_sent_when_due(
     assert replayed(rig.journal, order.id) == order
 
 
+class RunnerSteps(trio.abc.Instrument):
+    """Counts the steps of the runners' tasks: how often a runner was woken."""
+
+    def __init__(self) -> None:
+        self.steps = 0
+
+    def before_task_step(self, task: trio.lowlevel.Task) -> None:
+        if task.name.endswith("Engine._run_runner"):
+            self.steps += 1
+
+
+async def test_a_runner_is_woken_once_a_slice(
+    rig: Rig, autojump_clock: trio.testing.MockClock
+) -> None:
+    """To plan it: its commit, its sending, the venue's acknowledgement and its fill all take
+    effect without the runner's task."""
+    rig.venue.acknowledge = True
+    order = await rig.engine.submit(new("1.1", "10MIN", "1MIN"))
+    await sleep_into_the_lead(rig, order, 2)
+    runner_steps = RunnerSteps()
+    trio.lowlevel.add_instrument(runner_steps)
+    try:
+        await sleep_into_the_lead(rig, order, 8)
+    finally:
+        trio.lowlevel.remove_instrument(runner_steps)
+    assert len(rig.venue.sent) == 8 and order.filled == Decimal("0.8")
+    assert len(order.children) == 9  # slice 8 planned, not yet due
+    assert runner_steps.steps == 6  # to plan slices 3 to 8
+    assert replayed(rig.journal, order.id) == order
+
+
 async def test_a_staged_slice_waits_for_its_due_time(
     rig: Rig, autojump_clock: trio.testing.MockClock
 ) -> None:

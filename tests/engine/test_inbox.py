@@ -1,8 +1,10 @@
 """A runner's inbox: messages in order, a waiting reader woken (or not, for what it takes while
 it waits), a cancelled wait losing nothing, and a wait ended at its deadline by the shared
-alarms."""
+alarms, a deadline that can be moved while the reader waits."""
 
 from __future__ import annotations
+
+import math
 
 import pytest
 import trio
@@ -146,6 +148,23 @@ async def test_a_wait_without_deadline_is_not_ended_by_an_earlier_waits_alarm(
 
     assert timeout.cancelled_caught
     assert trio.current_time() == start + 11
+
+
+@pytest.mark.parametrize("moved_to", [2, 7, math.inf])
+async def test_a_waiting_readers_deadline_moves_earlier_or_later_without_waking_it(
+    autojump_clock: trio.testing.MockClock, nursery: trio.Nursery, moved_to: float
+) -> None:
+    inbox = Inbox[str](await running_alarms(nursery))
+    start = trio.current_time()
+
+    async def move_deadline() -> None:
+        await trio.sleep(1)
+        inbox.wait_until(start + moved_to)
+
+    nursery.start_soon(move_deadline)
+    with trio.move_on_after(10):
+        assert await inbox.get(start + 4) is None
+    assert trio.current_time() == start + min(moved_to, 10)
 
 
 async def test_a_message_that_comes_as_the_alarm_rings_is_not_lost(
