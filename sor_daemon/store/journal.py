@@ -113,8 +113,13 @@ class Batch:
         return bool(self.rows or self.retired)
 
     def durable(self) -> None:
-        """It is durable: do what its callers asked for then, and wake them."""
-        for call in self.then:
+        """It is durable: do what its callers asked for then, and wake them. What it held goes
+        with that: a caller may keep the batch long after (a runner keeps its latest until it
+        next acts, an hour for an order that slices hourly), and with it every other caller's
+        rows and callbacks."""
+        then, self.then = self.then, []
+        self.rows, self.retired = [], []
+        for call in then:
             call()
         self.done.set()
 

@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import sqlite3
+import weakref
 from datetime import timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -169,6 +170,30 @@ async def test_events_appended_soon_take_effect_once_durable_and_their_batch_say
         await batch.wait()
         assert durable_then == [events]
         await batch.wait()  # a batch already durable answers at once
+        nursery.cancel_scope.cancel()
+    journal.close()
+
+
+async def test_a_durable_batch_its_caller_keeps_holds_on_to_nothing_it_carried(
+    tmp_path: Path,
+) -> None:
+    """A runner keeps its latest batch until it next acts, an hour for an hourly order: the
+    callbacks the batch carried (every caller's, and what they hold) must not live as long."""
+
+    class Effect:
+        def __call__(self) -> None:
+            """Take effect; all that matters here is when this object is freed."""
+
+    journal = Journal(tmp_path / "j.sqlite")
+    async with trio.open_nursery() as nursery:
+        await nursery.start(journal.run)
+        effect = Effect()
+        freed = weakref.ref(effect)
+        batch = journal.append_soon(*life_of_an_order("o-1"), then=effect)
+        del effect
+        assert freed() is not None
+        await batch.wait()
+        assert freed() is None
         nursery.cancel_scope.cancel()
     journal.close()
 
