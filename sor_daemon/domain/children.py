@@ -71,11 +71,12 @@ class Children(Mapping[str, ChildOrder]):
     new ``ChildOrder`` each time: a change to it counts only once given back with ``keep``.
     """
 
-    __slots__ = ("_entries", "_open")
+    __slots__ = ("_entries", "_open", "_rejected_in_a_row")
 
     def __init__(self) -> None:
         self._entries: dict[str, ChildOrder | Row] = {}
         self._open: dict[str, ChildOrder] = {}
+        self._rejected_in_a_row: int | None = None
 
     def keep(self, child: ChildOrder) -> None:
         """Record ``child`` as it stands (a new child goes last): as itself while it is open,
@@ -85,6 +86,21 @@ class Children(Mapping[str, ChildOrder]):
         else:
             self._open.pop(child.id, None)
             self._entries[child.id] = _CODEC.row(child)
+            self._rejected_in_a_row = None
+
+    def rejected_in_a_row(self) -> int:
+        """How many of the latest finished children in a row the venue rejected; open children
+        are passed over. Settling asks after every report and every slice, so the count is kept
+        until the next child finishes rather than walked for each question."""
+        if self._rejected_in_a_row is None:
+            count = 0
+            for child in self.glance_newest_first():
+                if child.status is ChildStatus.REJECTED:
+                    count += 1
+                elif child.status.terminal:
+                    break
+            self._rejected_in_a_row = count
+        return self._rejected_in_a_row
 
     def open(self) -> ValuesView[ChildOrder]:
         """The children the venue may still fill, oldest first."""

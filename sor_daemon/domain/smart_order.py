@@ -188,16 +188,6 @@ class SmartOrder:
             return None
         return self.schedule.due(self.next_slice)
 
-    def consecutive_rejects(self) -> int:
-        """How many of the latest finished children in a row the venue rejected."""
-        count = 0
-        for child in self.children.glance_newest_first():
-            if child.status is ChildStatus.REJECTED:
-                count += 1
-            elif child.status.terminal:
-                break
-        return count
-
     # ---- deciding --------------------------------------------------------------------------
 
     def slice_window(self, now: datetime, lead: timedelta) -> tuple[int, datetime, datetime]:
@@ -489,7 +479,7 @@ class SmartOrder:
             if self.filled > self.amount:
                 info = f"the venue overfilled: {self.filled:f} filled of {self.amount:f}"
             return StatusChanged(self.id, OrderStatus.COMPLETED, info, now)
-        rejects = self.consecutive_rejects()
+        rejects = self.children.rejected_in_a_row()
         if rejects >= max_consecutive_rejects:
             last = next(self.children.newest_first())
             return StatusChanged(

@@ -10,8 +10,6 @@ time is gone).
 
 from __future__ import annotations
 
-from typing import Any
-
 import trio
 
 from sor_daemon.domain.children import ChildOrder
@@ -29,9 +27,8 @@ class MeteredGateway:
         self, gateway: OrderGateway, gateway_news: GatewayNews, metrics: DaemonMetrics
     ) -> None:
         self._gateway = gateway
-        self._metrics = metrics
+        self._tally = metrics.child_orders
         self._open: dict[str, tuple[str, float]] = {}
-        self._labelled: dict[tuple[object, ...], Any] = {}
         self.news = Relay[GatewayEvent]()
         gateway_news.listen(self._pass_on)
 
@@ -44,7 +41,7 @@ class MeteredGateway:
         """Send and count a child order; remember when, until its first fill or its end."""
         sent = self._gateway.send_new(child)
         if sent:
-            self._child(self._metrics.child_orders, child.exchange, "sent").inc()
+            self._tally.count(child.exchange, "sent")
             self._open[child.child_id] = (child.exchange, trio.current_time())
         return sent
 
@@ -68,20 +65,10 @@ class MeteredGateway:
             return
         exchange, sent_at = sent
         if report.status is ChildStatus.REJECTED:
-            self._child(self._metrics.child_orders, exchange, "rejected").inc()
+            self._tally.count(exchange, "rejected")
         elif report.cum_qty > 0:
-            self._child(self._metrics.child_orders, exchange, "filled").inc()
-            self._child(self._metrics.fill_latency, exchange).observe(trio.current_time() - sent_at)
+            self._tally.count(exchange, "filled")
+            self._tally.fill_latency(exchange, trio.current_time() - sent_at)
         elif not report.status.terminal:
             return
         del self._open[report.child_id]
-
-    def _child(self, metric: Any, *labels: str) -> Any:
-        """``metric.labels(*labels)``, looked up once: prometheus_client's ``labels`` takes a
-        lock and builds a key on every call, which showed in the profile at a few percent of
-        the Trio thread."""
-        key = (id(metric), *labels)
-        child = self._labelled.get(key)
-        if child is None:
-            child = self._labelled[key] = metric.labels(*labels)
-        return child

@@ -1,10 +1,10 @@
 """The daemon's Prometheus metrics, in a registry of its own (several daemons in one test process
 must not share counters).
 
-Events are counted where they happen (child orders through ``MeteredGateway``, journal commits
-through the journal's observer); state is read when scraped (smart orders by status, FIX
-sessions and their sequence numbers, WebSocket subscribers), so it can never drift from the
-truth.
+Events are counted where they happen (child orders through ``MeteredGateway`` into a
+``ChildOrderTally``, journal commits through the journal's observer); state is read when
+scraped (smart orders by status, FIX sessions and their sequence numbers, WebSocket
+subscribers), so it can never drift from the truth.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from sor_daemon.engine.engine import Engine
 from sor_daemon.engine.feed import Feed
+from sor_daemon.ops.child_tally import ChildOrderTally
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -42,19 +43,8 @@ class DaemonMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.child_orders = Counter(
-            "sor_child_orders",
-            "Child orders by venue and outcome: sent, filled (its first fill), rejected",
-            ["exchange", "outcome"],
-            registry=self.registry,
-        )
-        self.fill_latency = Histogram(
-            "sor_fill_latency_seconds",
-            "From a child order sent to its first fill",
-            ["exchange"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
+        self.child_orders = ChildOrderTally(LATENCY_BUCKETS)
+        self.registry.register(self.child_orders)
         self.journal_commit = Histogram(
             "sor_journal_commit_seconds",
             "One journal transaction (a group commit, fsync included)",

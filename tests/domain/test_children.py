@@ -86,3 +86,30 @@ def test_finished_children_are_not_tracked_by_the_collector() -> None:
     added = tracked_objects_added(lambda: [children.keep(finished(n)) for n in range(2000)])
     assert added < 100
     assert len(children) == 2000
+
+
+def rejected(number: int) -> ChildOrder:
+    refused = child(number)
+    refused.status, refused.text = ChildStatus.REJECTED, "no liquidity"
+    return refused
+
+
+def test_the_rejects_in_a_row_follow_every_child_that_finishes_in_any_order() -> None:
+    children = Children()
+    children.keep(finished(0))
+    for number in (1, 2, 3):
+        children.keep(child(number))
+    assert children.rejected_in_a_row() == 0
+
+    children.keep(rejected(3))
+    children.keep(rejected(1))
+    assert children.rejected_in_a_row() == 2, "the open child 2 is passed over"
+
+    children.keep(child(4))
+    assert children.rejected_in_a_row() == 2, "a new open child changes nothing"
+
+    children.keep(finished(2))
+    assert children.rejected_in_a_row() == 1, "child 2 filled between the two rejects"
+
+    children.keep(rejected(4))
+    assert children.rejected_in_a_row() == 2
