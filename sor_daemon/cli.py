@@ -17,6 +17,7 @@ import trio
 from sor_daemon import failpoints
 from sor_daemon.api.keys import Role, key_entry, new_key
 from sor_daemon.config import Config, ConfigError, load_config, parse_listen
+from sor_daemon.gc_policy import FreezingCollector, GrowthCollector
 from sor_daemon.interpreter import tune_for_latency
 from sor_daemon.logs import configure_logging, current_level, set_level
 from sor_daemon.ops.reload import Reloader
@@ -114,9 +115,16 @@ def _reload_log_level(config: Config) -> str | None:
 
 
 async def _run_daemon(
-    config: Config, reloader: Reloader, supervisor: Supervisor, stop: trio.Event
+    config: Config,
+    reloader: Reloader,
+    supervisor: Supervisor,
+    collector: GrowthCollector,
+    stop: trio.Event,
 ) -> None:
-    await run_daemon(config, stop=stop, reloader=reloader, supervisor=supervisor)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(collector.run)
+        await run_daemon(config, stop=stop, reloader=reloader, supervisor=supervisor)
+        nursery.cancel_scope.cancel()
 
 
 async def _run_simulator(config: Config, stop: trio.Event) -> None:
@@ -157,11 +165,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     reloader = Reloader(config)
     reloader.on_reload("log level", _reload_log_level, keys=("log_level",))
     supervisor = Supervisor.from_environment(config.service.startup_grace_period)
+    tune_for_latency()
     if args.command == "run":
-        main_task = partial(_run_daemon, config, reloader, supervisor)
+        collector = GrowthCollector()
+        collector.install()
+        main_task = partial(_run_daemon, config, reloader, supervisor, collector)
     else:
+        FreezingCollector().install()  # the simulator keeps its order history: see gc_policy
         main_task = partial(_run_simulator, config)
-    tune_for_latency(keeps_history=args.command != "run")
     try:
         trio.run(
             partial(

@@ -28,16 +28,12 @@ from __future__ import annotations
 import os
 import sys
 
-from sor_daemon.gc_policy import install_for_process
-
 SWITCH_INTERVAL_SECONDS = 0.0005
 
 
-def tune_for_latency(*, keeps_history: bool = False) -> None:
-    """Shorten GIL hand-overs and the garbage collector's pauses for the rest of the process
-    (``keeps_history``: see ``gc_policy.install_for_process``)."""
+def tune_for_latency() -> None:
+    """Shorten GIL hand-overs for the rest of the process."""
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
-    install_for_process(keeps_history=keeps_history)
 
 
 def defer_to_the_daemon() -> None:

@@ -1,17 +1,18 @@
-"""The freezing collector: survivors of a full collection are frozen, and cyclic garbage among
-them is still reclaimed once the heap has grown past its bound."""
+"""The collectors: the daemon's walks nothing until the heap has grown past its bound, then
+everything; the simulator's freezes what survives a full collection."""
 
 from __future__ import annotations
 
 import gc
-import math
 import sys
 import weakref
 from collections.abc import Iterator
 
 import pytest
+import trio
+import trio.testing
 
-from sor_daemon.gc_policy import FreezingCollector
+from sor_daemon.gc_policy import FreezingCollector, GrowthCollector
 
 
 class Node:
@@ -44,9 +45,19 @@ def nodes_for(blocks: int) -> list[Node]:
 
 
 @pytest.fixture
-def collector() -> Iterator[FreezingCollector]:
-    """A collector installed on a clean slate, with collections only where the test asks."""
-    collector = FreezingCollector(growth=2.0)
+def growth_collector() -> Iterator[GrowthCollector]:
+    """The daemon's collector, installed with the heap as it stands after a collection."""
+    gc.collect()
+    collector = GrowthCollector(growth=2.0)
+    collector.install()
+    yield collector
+    collector.uninstall()
+
+
+@pytest.fixture
+def freezing_collector() -> Iterator[FreezingCollector]:
+    """The simulator's collector on a clean slate, with collections only where the test asks."""
+    collector = FreezingCollector()
     gc.unfreeze()
     gc.disable()
     collector.install()
@@ -55,97 +66,106 @@ def collector() -> Iterator[FreezingCollector]:
     gc.enable()
 
 
-def test_survivors_of_a_full_collection_are_frozen(collector: FreezingCollector) -> None:
+def test_the_daemon_leaves_cyclic_garbage_alone_while_the_heap_is_within_its_bound(
+    growth_collector: GrowthCollector,
+) -> None:
+    dead = weakref.ref(cycle())
+    churn = [[Node()] for _ in range(50_000)]
+    assert not gc.isenabled()
+    assert not growth_collector.collect_if_grown()
+    assert dead() is not None, "no young collection ran, however much was allocated"
+    assert growth_collector.complete_walks == 0
+    del churn
+
+
+def test_the_daemon_walks_the_heap_once_it_has_doubled_and_bounds_it_from_there(
+    growth_collector: GrowthCollector,
+) -> None:
+    dead = weakref.ref(cycle())
+    grown = nodes_for(heap() * 11 // 10)
+    assert growth_collector.collect_if_grown()
+    assert dead() is None
+    assert growth_collector.complete_walks == 1
+    more = nodes_for(heap() * 8 // 10)
+    assert not growth_collector.collect_if_grown(), "1.8 times the heap walked is within 2"
+    assert growth_collector.complete_walks == 1
+    del grown, more
+
+
+def test_the_daemon_measures_the_heap_without_walking_it(
+    growth_collector: GrowthCollector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting the tracked objects walks them all: 13 ms at 1.4 million on the Trio thread."""
+
+    def walks(*_: object) -> None:
+        raise AssertionError("the policy walked the heap to measure it")
+
+    monkeypatch.setattr(gc, "get_objects", walks)
+    monkeypatch.setattr(gc, "get_freeze_count", walks)
+    grown = nodes_for(heap() * 11 // 10)
+    assert growth_collector.collect_if_grown()
+    del grown
+
+
+def test_the_daemon_checks_the_heap_every_interval(growth_collector: GrowthCollector) -> None:
+    walks_at: list[float] = []
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(growth_collector.run)
+            await trio.sleep(2.5)
+            grown = nodes_for(heap() * 11 // 10)
+            while not growth_collector.complete_walks:
+                await trio.sleep(0.1)
+            walks_at.append(trio.current_time())
+            nursery.cancel_scope.cancel()
+            del grown
+
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    [walked_at] = walks_at
+    assert 3.0 <= walked_at <= 3.1, "the first check after the growth walked the heap"
+
+
+def test_uninstalling_the_daemons_collector_turns_automatic_collection_back_on(
+    growth_collector: GrowthCollector,
+) -> None:
+    growth_collector.uninstall()
+    assert gc.isenabled()
+    growth_collector.install()
+
+
+def test_survivors_of_a_full_collection_are_frozen(freezing_collector: FreezingCollector) -> None:
     kept = [Node() for _ in range(100)]
     gc.collect()
     assert gc.get_freeze_count() > len(kept)
     assert gc.get_count()[2] == 0
-    assert collector.complete_walks == 1
 
 
-def test_a_cycle_that_dies_young_is_collected_at_once(collector: FreezingCollector) -> None:
+def test_a_cycle_that_dies_young_is_collected_at_once(
+    freezing_collector: FreezingCollector,
+) -> None:
     gc.collect()
     dead = weakref.ref(cycle())
     gc.collect()
     assert dead() is None
-    assert collector.complete_walks == 1
 
 
-def test_frozen_cyclic_garbage_is_reclaimed_once_the_heap_doubles(
-    collector: FreezingCollector,
+def test_the_simulator_never_walks_what_it_froze_again(
+    freezing_collector: FreezingCollector,
 ) -> None:
     node = cycle()
     frozen_cycle = weakref.ref(node)
     gc.collect()
     del node
-    gc.collect()
-    assert frozen_cycle() is not None, "frozen garbage waits for the heap to grow"
-    growth = nodes_for(heap() * 11 // 10)
-    gc.collect()
-    assert collector.complete_walks == 1
-    gc.collect()
-    assert frozen_cycle() is None
-    assert collector.complete_walks == 2
-    assert gc.get_freeze_count() > len(growth)
-
-
-def test_a_heap_within_its_bound_is_not_walked_whole_again(collector: FreezingCollector) -> None:
-    gc.collect()
-    kept = nodes_for(heap() * 8 // 10)
-    gc.collect()
-    gc.collect()
-    assert collector.complete_walks == 1, "1.8 times the heap is within a growth of 2"
-    assert gc.get_freeze_count() > len(kept)
-
-
-def test_objects_freed_since_the_walk_do_not_count_towards_the_bound(
-    collector: FreezingCollector,
-) -> None:
-    gc.collect()
-    freed = nodes_for(heap() * 8 // 10)
-    gc.collect()
-    del freed
-    kept = nodes_for(heap() * 8 // 10)
-    gc.collect()
-    gc.collect()
-    assert collector.complete_walks == 1, "what was frozen and freed since holds no memory"
-    assert gc.get_freeze_count() > len(kept)
-
-
-def test_the_heap_is_measured_without_walking_the_frozen_objects(
-    collector: FreezingCollector, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Counting the frozen objects, or listing a generation, walks them all: 13 ms at 1.4
-    million on the Trio thread."""
-
-    def walks(*_: object) -> None:
-        raise AssertionError("the policy walked the heap to measure it")
-
-    monkeypatch.setattr(gc, "get_freeze_count", walks)
-    monkeypatch.setattr(gc, "get_objects", walks)
-    gc.collect()
-    growth = nodes_for(heap() * 11 // 10)
-    gc.collect()
-    gc.collect()
-    assert collector.complete_walks == 2
-    monkeypatch.undo()
-    assert gc.get_freeze_count() > len(growth)
-
-
-def test_unbounded_growth_never_walks_the_frozen_heap_again(
-    collector: FreezingCollector,
-) -> None:
-    collector.growth = math.inf
-    gc.collect()
     growth = nodes_for(heap() * 3)
     gc.collect()
     gc.collect()
-    assert collector.complete_walks == 1
+    assert frozen_cycle() is not None, "frozen garbage stays: the history only grows"
     assert gc.get_freeze_count() > len(growth)
 
 
-def test_uninstall_gives_every_object_back(collector: FreezingCollector) -> None:
+def test_uninstall_gives_every_object_back(freezing_collector: FreezingCollector) -> None:
     gc.collect()
-    collector.uninstall()
+    freezing_collector.uninstall()
     assert gc.get_freeze_count() == 0
-    collector.install()
+    freezing_collector.install()

@@ -1,13 +1,13 @@
 """An order's child orders: the open ones as objects, the finished ones as untracked rows.
 
 Every child an order sends stays in its books for the order's life: reports about it can still
-arrive, and the API shows it. Kept as attrs objects, each is walked by the garbage collector at
-every full collection until frozen (see ``gc_policy``), reading each of its thirteen fields, and
-by every complete walk after. A thousand orders trading once a second make a thousand children a
-second: in the schedule benchmark they were most of what each full collection walked, and those
-held the Trio thread for about 15 ms every 16 s, and a complete walk for 140 ms. A finished
-child no longer changes (a late fill still does, rarely), so ``Children`` keeps it as a row of
-plain values that the collector stops tracking (see ``kept``), and rebuilds it when asked for.
+arrive, and the API shows it. Kept as attrs objects, each is read by every walk of the garbage
+collector over the heap (see ``gc_policy``), all thirteen fields of it. A thousand orders trading
+once a second make a thousand children a second: in the schedule benchmark they were most of
+what the collector walked, and a walk of the whole heap held the Trio thread for 140 ms. A
+finished child no longer changes (a late fill still does, rarely), so ``Children`` keeps it as a
+row of plain values that the collector stops tracking (see ``kept``), and rebuilds it when asked
+for.
 """
 
 from __future__ import annotations
