@@ -11,10 +11,18 @@ slice due and every fill waiting meanwhile. And those walks found next to nothin
 in reference cycles in the whole run of some 100,000 children. Everything else the daemon drops
 is freed by reference counting the moment it is dropped.
 
-So the daemon (``GrowthCollector``) turns automatic collection off, and walks everything once
-the heap has grown to ``growth`` times its size after the last walk: memory held by cyclic
-garbage stays within that factor of the live heap, and walks become rarer as the heap grows
-instead of more frequent.
+So the daemon (``GrowthCollector``) turns automatic collection off and collects only as its
+heap grows. Once it has grown by a quarter (``step``) since the last collection, what is new
+since is walked and what survives is frozen (``gc.freeze``), never to be walked again; an
+object that lived a second and died meanwhile is never walked at all. Once it has grown to
+twice its size after the last walk of all of it (``growth``), everything is thawed and walked:
+memory held by cyclic garbage among the frozen stays within that factor of the live heap, and
+walks become rarer as the heap grows instead of more frequent. In the same benchmark: 8
+collections, 0.97 s of 69.7 s (1.4%), the longest 280 ms. Walking everything only when the
+heap doubled, without the steps, took as long in all (0.95 s) but in three walks, up to 507 ms:
+each walked every kept row made since the last (``kept``: a tuple is untracked only once the
+collector has looked at it). Collecting the young objects every 100 ms instead walked each
+object that lived a while once: 4.4 s (6%), 5.7 ms a collection.
 
 The simulator (``FreezingCollector``) keeps every order it was ever sent, as an EMS keeps its
 order history: its heap only grows, and a walk of all of it took 1.1 s at 2.5 million objects.
@@ -38,38 +46,52 @@ from typing import Any
 import attrs
 import trio
 
+DEFAULT_STEP = 1.25
 DEFAULT_GROWTH = 2.0
 CHECK_INTERVAL_SECONDS = 1.0
 
 
 @attrs.define
 class GrowthCollector:
-    """No collection until the heap has grown by ``growth`` since the last one; then one that
-    walks everything. ``run`` looks every ``check_interval`` seconds."""
+    """No collection until the heap has grown by ``step`` since the last one; then one of what
+    is new since, whose survivors are frozen. Once the heap has grown by ``growth`` since the
+    last walk of all of it, everything is thawed and walked. ``run`` looks every
+    ``check_interval`` seconds."""
 
+    step: float = DEFAULT_STEP
     growth: float = DEFAULT_GROWTH
     check_interval: float = CHECK_INTERVAL_SECONDS
     complete_walks: int = 0
-    """How many collections walked the heap (for tests and the curious)."""
+    """How many collections walked the whole heap (for tests and the curious)."""
+    _heap_after_collection: int = 0
+    """The heap's allocated blocks after the last collection, or when installed."""
     _heap_after_walk: int = 0
-    """The heap's allocated blocks after the last walk, or when installed."""
+    """The heap's allocated blocks after the last complete walk, or when installed."""
 
     def install(self) -> None:
         """Turn CPython's automatic collection off for the rest of this process."""
         gc.disable()
-        self._heap_after_walk = sys.getallocatedblocks()
+        self._heap_after_collection = self._heap_after_walk = sys.getallocatedblocks()
 
     def uninstall(self) -> None:
-        """Give the process CPython's automatic collection back."""
+        """Give the process CPython's automatic collection back, and every frozen object."""
+        gc.unfreeze()
         gc.enable()
 
     def collect_if_grown(self) -> bool:
-        """Walk the heap if it has grown past its bound since the last walk; True if it did."""
-        if sys.getallocatedblocks() <= self.growth * self._heap_after_walk:
+        """Collect if the heap has grown past a bound since the last collection; True if so."""
+        heap = sys.getallocatedblocks()
+        if heap <= self.step * self._heap_after_collection:
             return False
+        complete = heap > self.growth * self._heap_after_walk
+        if complete:
+            gc.unfreeze()
         gc.collect()
-        self.complete_walks += 1
-        self._heap_after_walk = sys.getallocatedblocks()
+        gc.freeze()
+        self._heap_after_collection = sys.getallocatedblocks()
+        if complete:
+            self.complete_walks += 1
+            self._heap_after_walk = self._heap_after_collection
         return True
 
     async def run(self) -> None:

@@ -46,9 +46,10 @@ def nodes_for(blocks: int) -> list[Node]:
 
 @pytest.fixture
 def growth_collector() -> Iterator[GrowthCollector]:
-    """The daemon's collector, installed with the heap as it stands after a collection."""
+    """The daemon's collector, installed with nothing frozen and the heap just collected."""
+    gc.unfreeze()
     gc.collect()
-    collector = GrowthCollector(growth=2.0)
+    collector = GrowthCollector(step=1.25, growth=2.0)
     collector.install()
     yield collector
     collector.uninstall()
@@ -66,30 +67,46 @@ def freezing_collector() -> Iterator[FreezingCollector]:
     gc.enable()
 
 
-def test_the_daemon_leaves_cyclic_garbage_alone_while_the_heap_is_within_its_bound(
+def test_the_daemon_leaves_cyclic_garbage_alone_while_the_heap_is_within_a_step(
     growth_collector: GrowthCollector,
 ) -> None:
     dead = weakref.ref(cycle())
     churn = [[Node()] for _ in range(50_000)]
+    del churn
     assert not gc.isenabled()
     assert not growth_collector.collect_if_grown()
     assert dead() is not None, "no young collection ran, however much was allocated"
-    assert growth_collector.complete_walks == 0
-    del churn
 
 
-def test_the_daemon_walks_the_heap_once_it_has_doubled_and_bounds_it_from_there(
+def test_a_step_of_growth_collects_what_is_new_and_freezes_what_survives(
     growth_collector: GrowthCollector,
 ) -> None:
     dead = weakref.ref(cycle())
-    grown = nodes_for(heap() * 11 // 10)
+    grown = nodes_for(heap() * 3 // 10)
     assert growth_collector.collect_if_grown()
     assert dead() is None
+    assert gc.get_freeze_count() > len(grown)
+    assert growth_collector.complete_walks == 0
+    assert not growth_collector.collect_if_grown(), "the next step counts from here"
+
+
+def test_frozen_cyclic_garbage_is_reclaimed_once_the_heap_doubles(
+    growth_collector: GrowthCollector,
+) -> None:
+    node = cycle()
+    frozen_cycle = weakref.ref(node)
+    kept = nodes_for(heap() * 3 // 10)
+    assert growth_collector.collect_if_grown()
+    del node
+    more = nodes_for(heap() * 3 // 10)
+    assert growth_collector.collect_if_grown()
+    assert frozen_cycle() is not None, "frozen garbage waits for the heap to double"
+    assert growth_collector.complete_walks == 0
+    most = nodes_for(heap() * 3 // 10)
+    assert growth_collector.collect_if_grown()
+    assert frozen_cycle() is None
     assert growth_collector.complete_walks == 1
-    more = nodes_for(heap() * 8 // 10)
-    assert not growth_collector.collect_if_grown(), "1.8 times the heap walked is within 2"
-    assert growth_collector.complete_walks == 1
-    del grown, more
+    assert gc.get_freeze_count() > len(kept) + len(more) + len(most)
 
 
 def test_the_daemon_measures_the_heap_without_walking_it(
@@ -104,6 +121,7 @@ def test_the_daemon_measures_the_heap_without_walking_it(
     monkeypatch.setattr(gc, "get_freeze_count", walks)
     grown = nodes_for(heap() * 11 // 10)
     assert growth_collector.collect_if_grown()
+    assert growth_collector.complete_walks == 1
     del grown
 
 
@@ -114,8 +132,9 @@ def test_the_daemon_checks_the_heap_every_interval(growth_collector: GrowthColle
         async with trio.open_nursery() as nursery:
             nursery.start_soon(growth_collector.run)
             await trio.sleep(2.5)
-            grown = nodes_for(heap() * 11 // 10)
-            while not growth_collector.complete_walks:
+            dead = weakref.ref(cycle())
+            grown = nodes_for(heap() * 3 // 10)
+            while dead() is not None:
                 await trio.sleep(0.1)
             walks_at.append(trio.current_time())
             nursery.cancel_scope.cancel()
@@ -123,15 +142,19 @@ def test_the_daemon_checks_the_heap_every_interval(growth_collector: GrowthColle
 
     trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
     [walked_at] = walks_at
-    assert 3.0 <= walked_at <= 3.1, "the first check after the growth walked the heap"
+    assert 3.0 <= walked_at <= 3.1, "the first check after the growth collected"
 
 
-def test_uninstalling_the_daemons_collector_turns_automatic_collection_back_on(
+def test_uninstalling_the_daemons_collector_gives_everything_back(
     growth_collector: GrowthCollector,
 ) -> None:
+    grown = nodes_for(heap() * 3 // 10)
+    assert growth_collector.collect_if_grown()
     growth_collector.uninstall()
     assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
     growth_collector.install()
+    del grown
 
 
 def test_survivors_of_a_full_collection_are_frozen(freezing_collector: FreezingCollector) -> None:
