@@ -1,4 +1,4 @@
-"""Garbage collection for processes whose heap grows with their work, without its pauses.
+"""Garbage collection for processes whose heap grows with their work: few walks, of what is new.
 
 CPython's collector walks the young objects every 700 net allocations, the middle generation
 every tenth time, and every object it tracks each time the old generation has grown by a
@@ -6,14 +6,14 @@ quarter. The daemon allocates a few dozen tracked objects a child order, and man
 second (a runner's wait in its inbox, a slice staged for its due time), long enough to be walked
 young, walked again in the middle generation, and promoted. Under the throughput benchmark that
 was 9% of the daemon's CPU (6.0 s of 67.5 s): a young collection every 30 children or so, up to
-30 ms, and a middle one every 300, 10.6 ms on average and up to 53 ms, each holding up every
+25 ms, and a middle one every 300, 10.7 ms on average and up to 37 ms, each holding up every
 slice due and every fill waiting meanwhile. And those walks found next to nothing: 341 objects
-in reference cycles in the whole run of some 100,000 children. Everything else the daemon drops
+in reference cycles in the whole run of about 100,000 children. Everything else the daemon drops
 is freed by reference counting the moment it is dropped.
 
 So the daemon (``GrowthCollector``) turns automatic collection off and collects only as its
 heap grows. Once it has grown by a quarter (``step``) since the last collection, what is new
-since is walked and what survives is frozen (``gc.freeze``), never to be walked again; an
+since is walked and what survives is frozen (``gc.freeze``), out of the next ones' way; an
 object that lived a second and died meanwhile is never walked at all. Once it has grown to
 twice its size after the last walk of all of it (``growth``), everything is thawed and walked:
 memory held by cyclic garbage among the frozen stays within that factor of the live heap, and
