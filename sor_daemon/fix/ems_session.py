@@ -50,6 +50,7 @@ from pathlib import Path
 import orjson
 import quickfix as fix
 
+from sor_daemon.fix.outbox import Outbox
 from sor_daemon.interpreter import defer_to_the_daemon
 
 TAG_CL_ORD_ID = 11
@@ -60,22 +61,37 @@ SEQUENCE_REPORT_SECONDS = 1.0
 
 
 class Output:
-    """The pipe to the daemon: whole lines, from any thread. A daemon that is gone ends the
-    process (there is no one left to trade for)."""
+    """The pipe to the daemon: whole lines, queued from any thread without waiting and written
+    by a thread of their own (``fix.outbox``). A daemon that is gone ends the process (there is
+    no one left to trade for).
+
+    quickfix's ``SocketInitiator`` reads the socket, keeps the heartbeats and calls back into
+    Python on one thread. Written from its callbacks, a line waited for a daemon that had
+    fallen behind in reading its news, and the socket and the heartbeats waited with it: the
+    peer's TestRequests went unanswered until the daemon read again. A session with a
+    one-second heartbeat interval does not live through two seconds of that; it is the likely
+    cause of the EMS session the schedule benchmark lost under load (``bench/RESULTS.md``).
+    """
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
-        self._lock = threading.Lock()
+        self._outbox = Outbox[bytes](self._write, name="news")
+        self._outbox.open()
 
     def send(self, *values: object) -> None:
-        """Write ``values`` as one JSON line."""
-        line = orjson.dumps(values) + b"\n"
-        with self._lock:
-            try:
-                while line:
-                    line = line[os.write(self._fd, line) :]
-            except OSError:
-                os._exit(0)
+        """Queue ``values`` to be written as one JSON line."""
+        self._outbox.put(orjson.dumps(values) + b"\n")
+
+    def flush(self) -> None:
+        """Write every line queued, then stop the writing thread."""
+        self._outbox.close(send_queued=True)
+
+    def _write(self, line: bytes) -> None:
+        try:
+            while line:
+                line = line[os.write(self._fd, line) :]
+        except OSError:
+            os._exit(0)
 
 
 class Forwarder(fix.Application):
@@ -158,6 +174,7 @@ def serve(settings_path: Path, *, tls: bool, commands: int, news: int) -> int:
         initiator.start()
     except Exception as error:
         output.send("failed", str(error) or type(error).__name__)
+        output.flush()
         return 1
     output.send("started")
     stopped = threading.Event()
@@ -170,8 +187,10 @@ def serve(settings_path: Path, *, tls: bool, commands: int, news: int) -> int:
             if command[0] == "stop":
                 stopped.set()
                 initiator.stop()
+                output.flush()
                 return 0
             _send(command[1], session_id, output)
+    output.flush()  # what is queued, for a daemon that may still read
     os._exit(0)
 
 

@@ -5,16 +5,19 @@
 - A session process that dies is reported down, started again, and trades again.
 - Settings it cannot start with fail the gateway, naming why.
 - Driven over its pipes directly: a message quickfix cannot take comes back refused, and the
-  process ends at once, dropping the connection, when its daemon is gone (stdin ends unasked).
+  process ends at once, dropping the connection, when its daemon is gone (stdin ends unasked);
+  a daemon that reads none of its news for a while holds up neither the session's socket nor
+  its heartbeats, and is told everything, in order, once it reads again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -31,7 +34,7 @@ from sor_daemon.fix.dictionary import write_ems_dictionary
 from sor_daemon.fix.ems import EmsGateway, EmsSessionFailed, EmsSettings
 from sor_daemon.fix.settings import SETTINGS_FILE, initiator_settings
 from sor_daemon.sim.service import SimulatorHandle
-from tests.sim.fix_client import Fields
+from tests.sim.fix_client import Fields, parse
 from tests.support.raw_fix import read_messages, wire_message
 
 WAIT_SECONDS = 30
@@ -162,7 +165,7 @@ async def test_settings_the_session_cannot_start_with_fail_the_gateway_naming_wh
     assert not gateway.is_up
 
 
-def session_settings(directory: Path, port: int) -> Path:
+def session_settings(directory: Path, port: int, heartbeat_seconds: int = 30) -> Path:
     """A settings file for the session process, as the gateway writes it."""
     initiator_settings(
         directory,
@@ -171,7 +174,7 @@ def session_settings(directory: Path, port: int) -> Path:
         port=port,
         sender_comp_id=SETTINGS.sender_comp_id,
         target_comp_id=SETTINGS.target_comp_id,
-        heartbeat_seconds=30,
+        heartbeat_seconds=heartbeat_seconds,
         reconnect_seconds=1,
         reset_on_logon=True,
     )
@@ -205,3 +208,89 @@ async def test_over_its_pipes_a_bad_message_comes_back_refused_and_an_orphan_end
     assert lines[0] == ["started"]
     [refused] = [line for line in lines if line[0] == "refused"]
     assert refused[1] == "not FIX" and refused[2]
+
+
+TEST_REQUESTS = 2_000
+"""Each makes two lines of news of some 150 bytes (the TestRequest in, the Heartbeat out):
+several times what a pipe holds (64 KiB)."""
+
+
+async def test_the_session_answers_its_peer_while_the_daemon_reads_no_news(
+    tmp_path: Path,
+) -> None:
+    [listener] = await trio.open_tcp_listeners(0, host="127.0.0.1")
+    port = listener.socket.getsockname()[1]
+    news_in, news_out = os.pipe()
+    command = [sys.executable, "-m", "sor_daemon.fix.ems_session"]
+    command += [str(session_settings(tmp_path, port, heartbeat_seconds=1)), "--news"]
+    command += [str(news_out)]
+    process = await trio.lowlevel.open_process(command, stdin=subprocess.PIPE, pass_fds=(news_out,))
+    os.close(news_out)
+    assert process.stdin is not None
+    ems, us = SETTINGS.target_comp_id, SETTINGS.sender_comp_id
+    answered: list[str] = []
+    with trio.fail_after(WAIT_SECONDS), ending(process):
+        stream = await listener.accept()
+        peer = FixReader(stream)
+        [logon] = await peer.next_messages()
+        assert logon[35] == "A"
+        await stream.send_all(wire_message(ems, us, 1, "A", [(98, "0"), (108, "1")]))
+        for number in range(TEST_REQUESTS):
+            body = [(112, f"t{number}")]
+            await stream.send_all(wire_message(ems, us, number + 2, "1", body))
+        while len(answered) < TEST_REQUESTS:  # the news pipe is not read meanwhile
+            for message in await peer.next_messages():
+                if message[35] == "0" and 112 in message:
+                    answered.append(message[112])
+        await process.stdin.send_all(orjson.dumps(["stop"]) + b"\n")
+        async with trio.lowlevel.FdStream(news_in) as news, trio.open_nursery() as nursery:
+            output = bytearray()
+
+            async def read_news() -> None:
+                while chunk := await news.receive_some():
+                    output.extend(chunk)
+
+            nursery.start_soon(read_news)
+            while not any(message[35] == "5" for message in await peer.next_messages()):
+                pass
+            await stream.send_all(wire_message(ems, us, TEST_REQUESTS + 2, "5", []))
+            assert await process.wait() == 0
+    assert answered == [f"t{number}" for number in range(TEST_REQUESTS)]
+    lines = [orjson.loads(line) for line in output.splitlines()]
+    assert ["started"] in lines and ["up"] in lines
+    heard = [parse(line[2]) for line in lines if line[:2] == ["admin", "in"]]
+    assert [message[112] for message in heard if message[35] == "1"] == answered
+    assert ["down"] in lines
+
+
+@contextlib.contextmanager
+def ending(process: trio.Process) -> Iterator[None]:
+    """Kill ``process`` if it is still running when the block is left (a failed test)."""
+    try:
+        yield
+    finally:
+        if process.returncode is None:
+            process.kill()
+
+
+class FixReader:
+    """Whole FIX messages from a stream, however its bytes arrive."""
+
+    def __init__(self, stream: trio.SocketStream) -> None:
+        self._stream = stream
+        self._buffered = b""
+
+    async def next_messages(self) -> list[Fields]:
+        """The messages complete in what has arrived, waiting for at least one."""
+        messages: list[Fields] = []
+        while not messages:
+            received = await self._stream.receive_some(65536)
+            assert received, "the peer closed the connection"
+            self._buffered += received
+            while (trailer := self._buffered.find(b"\x0110=")) >= 0:
+                end = self._buffered.find(b"\x01", trailer + 1)
+                if end < 0:
+                    break
+                messages.append(parse(self._buffered[: end + 1].decode()))
+                self._buffered = self._buffered[end + 1 :]
+        return messages
