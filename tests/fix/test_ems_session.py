@@ -181,16 +181,25 @@ def session_settings(directory: Path, port: int, heartbeat_seconds: int = 30) ->
     return directory / SETTINGS_FILE
 
 
-async def test_over_its_pipes_a_bad_message_comes_back_refused_and_an_orphan_ends_at_once(
-    tmp_path: Path,
-) -> None:
+async def session_over_pipes(
+    directory: Path, heartbeat_seconds: int = 30
+) -> tuple[trio.SocketListener, trio.Process, int]:
+    """A listener for the session to connect to, the session process started towards it with
+    its commands on stdin, and the read end of its news pipe."""
     [listener] = await trio.open_tcp_listeners(0, host="127.0.0.1")
     port = listener.socket.getsockname()[1]
     news_in, news_out = os.pipe()
     command = [sys.executable, "-m", "sor_daemon.fix.ems_session"]
-    command += [str(session_settings(tmp_path, port)), "--news", str(news_out)]
+    command += [str(session_settings(directory, port, heartbeat_seconds)), "--news", str(news_out)]
     process = await trio.lowlevel.open_process(command, stdin=subprocess.PIPE, pass_fds=(news_out,))
     os.close(news_out)
+    return listener, process, news_in
+
+
+async def test_over_its_pipes_a_bad_message_comes_back_refused_and_an_orphan_ends_at_once(
+    tmp_path: Path,
+) -> None:
+    listener, process, news_in = await session_over_pipes(tmp_path)
     assert process.stdin is not None
     async with trio.lowlevel.FdStream(news_in) as news:
         with trio.fail_after(WAIT_SECONDS):
@@ -218,14 +227,7 @@ several times what a pipe holds (64 KiB)."""
 async def test_the_session_answers_its_peer_while_the_daemon_reads_no_news(
     tmp_path: Path,
 ) -> None:
-    [listener] = await trio.open_tcp_listeners(0, host="127.0.0.1")
-    port = listener.socket.getsockname()[1]
-    news_in, news_out = os.pipe()
-    command = [sys.executable, "-m", "sor_daemon.fix.ems_session"]
-    command += [str(session_settings(tmp_path, port, heartbeat_seconds=1)), "--news"]
-    command += [str(news_out)]
-    process = await trio.lowlevel.open_process(command, stdin=subprocess.PIPE, pass_fds=(news_out,))
-    os.close(news_out)
+    listener, process, news_in = await session_over_pipes(tmp_path, heartbeat_seconds=1)
     assert process.stdin is not None
     ems, us = SETTINGS.target_comp_id, SETTINGS.sender_comp_id
     answered: list[str] = []
