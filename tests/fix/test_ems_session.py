@@ -35,7 +35,7 @@ from sor_daemon.fix.ems import EmsGateway, EmsSessionFailed, EmsSettings
 from sor_daemon.fix.settings import SETTINGS_FILE, initiator_settings
 from sor_daemon.sim.service import SimulatorHandle
 from tests.sim.fix_client import Fields, parse
-from tests.support.raw_fix import read_messages, wire_message
+from tests.support.raw_fix import FixReader, read_messages, wire_message
 
 WAIT_SECONDS = 30
 SETTINGS = EmsSettings(heartbeat_seconds=30)
@@ -273,26 +273,3 @@ def ending(process: trio.Process) -> Iterator[None]:
     finally:
         if process.returncode is None:
             process.kill()
-
-
-class FixReader:
-    """Whole FIX messages from a stream, however its bytes arrive."""
-
-    def __init__(self, stream: trio.SocketStream) -> None:
-        self._stream = stream
-        self._buffered = b""
-
-    async def next_messages(self) -> list[Fields]:
-        """The messages complete in what has arrived, waiting for at least one."""
-        messages: list[Fields] = []
-        while not messages:
-            received = await self._stream.receive_some(65536)
-            assert received, "the peer closed the connection"
-            self._buffered += received
-            while (trailer := self._buffered.find(b"\x0110=")) >= 0:
-                end = self._buffered.find(b"\x01", trailer + 1)
-                if end < 0:
-                    break
-                messages.append(parse(self._buffered[: end + 1].decode()))
-                self._buffered = self._buffered[end + 1 :]
-        return messages

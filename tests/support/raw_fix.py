@@ -48,20 +48,36 @@ async def send_orders(
 
 
 async def read_messages(stream: trio.SocketStream, count: int) -> list[Fields]:
-    """The next ``count`` messages on ``stream``."""
+    """The next ``count`` messages on ``stream`` (or a few more, if they came with them)."""
+    reader = FixReader(stream)
     messages: list[Fields] = []
-    buffered = b""
     while len(messages) < count:
-        received = await stream.receive_some(65536)
-        assert received, "the peer closed the connection"
-        buffered += received
-        while (trailer := buffered.find(b"\x0110=")) >= 0:
-            end = buffered.find(b"\x01", trailer + 1)
-            if end < 0:
-                break
-            messages.append(parse(buffered[: end + 1].decode()))
-            buffered = buffered[end + 1 :]
+        messages += await reader.next_messages()
     return messages
+
+
+class FixReader:
+    """Whole FIX messages from a stream, however its bytes arrive: a message split between two
+    reads is kept for the next."""
+
+    def __init__(self, stream: trio.SocketStream) -> None:
+        self._stream = stream
+        self._buffered = b""
+
+    async def next_messages(self) -> list[Fields]:
+        """The messages complete in what has arrived, waiting for at least one."""
+        messages: list[Fields] = []
+        while not messages:
+            received = await self._stream.receive_some(65536)
+            assert received, "the peer closed the connection"
+            self._buffered += received
+            while (trailer := self._buffered.find(b"\x0110=")) >= 0:
+                end = self._buffered.find(b"\x01", trailer + 1)
+                if end < 0:
+                    break
+                messages.append(parse(self._buffered[: end + 1].decode()))
+                self._buffered = self._buffered[end + 1 :]
+        return messages
 
 
 def most_the_kernel_holds() -> int:
