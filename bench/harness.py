@@ -109,10 +109,34 @@ def cpu_seconds(pid: int) -> float:
     wall-clock rates on a shared machine: another process on the cores slows the daemon, but
     hardly changes what each child order costs it.
     """
+    return _own_cpu_seconds(pid) + sum(_cpu_seconds_if_running(child) for child in _children(pid))
+
+
+def cpu_seconds_by_process(pid: int) -> dict[str, float]:
+    """``cpu_seconds(pid)`` split by process: ``own`` for process ``pid`` itself, and each
+    process it started under the module it runs (``python -m MODULE``: the daemon's
+    ``sor_daemon.store.writer`` and ``sor_daemon.fix.ems_session``), or its program's name."""
+    split = {"own": _own_cpu_seconds(pid)}
+    for child in _children(pid):
+        with contextlib.suppress(FileNotFoundError):
+            name = _program(child)
+            split[name] = split.get(name, 0.0) + cpu_seconds(child)
+    return split
+
+
+def _own_cpu_seconds(pid: int) -> float:
+    """The CPU time of process ``pid`` alone, all its threads, user and system."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     user, system = int(fields[11]), int(fields[12])
-    own = (user + system) / os.sysconf("SC_CLK_TCK")
-    return own + sum(_cpu_seconds_if_running(child) for child in _children(pid))
+    return (user + system) / os.sysconf("SC_CLK_TCK")
+
+
+def _program(pid: int) -> str:
+    """What process ``pid`` runs: the module after ``-m``, else its program's file name."""
+    arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    if b"-m" in arguments[:-1]:
+        return arguments[arguments.index(b"-m") + 1].decode()
+    return Path(arguments[0].decode()).name
 
 
 def _cpu_seconds_if_running(pid: int) -> float:

@@ -17,8 +17,8 @@ the daemon still kept up or had only just stopped, is ``peak_step_children_per_s
 
 Each side's CPU time per child order is reported too (the daemon's whole process with its
 journal writer and EMS session processes against the raw initiator's, and the acceptor's in both
-runs): unlike the rates, it hardly moves with whatever else shares the machine, so it is the
-figure to compare between commits.
+runs; the daemon's also process by process): unlike the rates, it hardly moves with whatever
+else shares the machine, so it is the figure to compare between commits.
 
 Goal (issue 8): at least 0.8 of raw quickfix's rate.
 """
@@ -32,7 +32,7 @@ from typing import Any
 import attrs
 import trio
 
-from bench.harness import BenchmarkFailed, Goal, Outcome, cpu_seconds, ratio
+from bench.harness import BenchmarkFailed, Goal, Outcome, cpu_seconds_by_process, ratio
 from bench.raw_fix import RawAcceptor, run_initiator, running_acceptor
 from bench.submit import submit, twap_body
 from tests.support.processes import daemon_process, free_port, remote_config, running_simulator
@@ -58,6 +58,12 @@ child_orders_per_second = "1000000"
 child_order_burst = 1000000
 """
 """The default risk gate allows 100 children a second per venue: far too few to measure."""
+PROCESS_NAMES = {
+    "own": "trio_process",
+    "sor_daemon.store.writer": "journal_writer",
+    "sor_daemon.fix.ems_session": "ems_session",
+}
+"""How the CPU time of each of the daemon's processes is named in the figures."""
 
 
 @attrs.frozen
@@ -210,16 +216,22 @@ def _ramp(
 
 def _window(acceptor: RawAcceptor, seconds: float, daemon_pid: int) -> dict[str, float]:
     """Children the acceptor answered per second over the next ``seconds``, and what each cost
-    the daemon's process and the acceptor's in CPU time."""
-    before, daemon_before = acceptor.status(), cpu_seconds(daemon_pid)
+    the daemon's processes and the acceptor's in CPU time."""
+    before, daemon_before = acceptor.status(), cpu_seconds_by_process(daemon_pid)
     time.sleep(seconds)
-    after, daemon_after = acceptor.status(), cpu_seconds(daemon_pid)
-    return _rate(before, after, daemon_after - daemon_before)
+    after, daemon_after = acceptor.status(), cpu_seconds_by_process(daemon_pid)
+    used = {
+        PROCESS_NAMES.get(process, process): daemon_after[process] - daemon_before.get(process, 0)
+        for process in daemon_after
+    }
+    return _rate(before, after, used)
 
 
 def _rate(
-    before: dict[str, Any], after: dict[str, Any], daemon_cpu_seconds: float
+    before: dict[str, Any], after: dict[str, Any], daemon_cpu_seconds: dict[str, float]
 ) -> dict[str, float]:
+    """The window's rate, and its CPU time per child: the daemon's processes together, each of
+    them, and the acceptor's."""
     children = after["answered"] - before["answered"]
     if children <= 0:
         raise BenchmarkFailed(f"no child order reached the EMS in a window: {after}")
@@ -230,7 +242,11 @@ def _rate(
         "window_seconds": seconds,
         "status_requests": after["status_requests"] - before["status_requests"],
         "acceptor_behind_seconds": after["behind_seconds"],
-        "cpu_microseconds_per_child": _per_child(daemon_cpu_seconds, children),
+        "cpu_microseconds_per_child": _per_child(sum(daemon_cpu_seconds.values()), children),
+        **{
+            f"{process}_cpu_microseconds_per_child": _per_child(cpu, children)
+            for process, cpu in daemon_cpu_seconds.items()
+        },
         "acceptor_cpu_microseconds_per_child": _per_child(
             after["cpu_seconds"] - before["cpu_seconds"], children
         ),
