@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 
 class BenchmarkFailed(RuntimeError):
@@ -208,3 +210,22 @@ def _number(value: float) -> str:
     if value == int(value) and abs(value) < 1e12:
         return str(int(value))
     return f"{value:.3g}" if abs(value) < 1 else f"{value:.1f}"
+
+
+def gc_pauses(api_url: str) -> dict[str, float]:
+    """The daemon's garbage-collector pauses so far, from its ``/metrics``
+    (``sor_gc_pause_seconds``): how many, their seconds in all, and how many took over 100 ms."""
+    text = httpx.get(f"{api_url}/metrics", timeout=10).text
+    samples = [
+        sample
+        for family in text_string_to_metric_families(text)
+        if family.name == "sor_gc_pause_seconds"
+        for sample in family.samples
+    ]
+    count = sum(s.value for s in samples if s.name.endswith("_count"))
+    within = sum(s.value for s in samples if s.name.endswith("_bucket") and s.labels["le"] == "0.1")
+    return {
+        "gc_pauses": count,
+        "gc_pause_seconds": sum(s.value for s in samples if s.name.endswith("_sum")),
+        "gc_pauses_over_100ms": count - within,
+    }

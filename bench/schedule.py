@@ -30,7 +30,7 @@ import httpx
 import trio
 
 from bench.daemon_records import ems_log_dir, journal_events, logged_messages
-from bench.harness import BenchmarkFailed, Goal, Outcome, distribution, ratio
+from bench.harness import BenchmarkFailed, Goal, Outcome, distribution, gc_pauses, ratio
 from bench.submit import submit, twap_body
 from sor_daemon.domain.events import ChildPlanned, OrderAccepted, SliceSkipped
 from sor_daemon.domain.schedule import Schedule
@@ -68,6 +68,7 @@ def run(workdir: Path, *, smoke: bool) -> Outcome:
         with daemon_process(config, api_port, simulator.url, workdir / "daemon.log") as daemon:
             ids = trio.run(submit, daemon.api_url, bodies)
             wait_until_over(daemon.api_url, slices + FINISH_GRACE_SECONDS)
+            pauses = gc_pauses(daemon.api_url)
     data = workdir / "data"
     timing = read_journal(data / "journal.sqlite", set(ids))
     sent = sending_times(ems_log_dir(data))
@@ -91,6 +92,7 @@ def run(workdir: Path, *, smoke: bool) -> Outcome:
         "last_slice_p50_ms": distribution(on_wire_by_slice[last])["p50"],
         "skipped_slices": float(timing.skipped),
         "missed_slices": float(orders * last - len(timing.traded)),
+        **pauses,
     }
     drift = max(0.0, figures["last_slice_p50_ms"] - figures["first_slice_p50_ms"])
     figures["drift_ms"] = drift
@@ -122,7 +124,8 @@ def run(workdir: Path, *, smoke: bool) -> Outcome:
             "trading.slice_lead_ms ahead when on time); planned late share: the children "
             "planned after their due time; missed: slices merged into a later one because the "
             "order fell behind; drift: last slice's median on the wire less slice 1's, 0 when "
-            "not later",
+            "not later; gc: the daemon's garbage-collector pauses (sor_gc_pause_seconds), "
+            "which every slice due meanwhile waits out",
             f"baseline: {orders} bare Trio tasks with the same anchor offsets, {ticks} ticks "
             "(own process, after the daemon stopped)",
         ),

@@ -121,10 +121,9 @@ async def _run_daemon(
     collector: GrowthCollector,
     stop: trio.Event,
 ) -> None:
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(collector.run)
-        await run_daemon(config, stop=stop, reloader=reloader, supervisor=supervisor)
-        nursery.cancel_scope.cancel()
+    await run_daemon(
+        config, stop=stop, reloader=reloader, supervisor=supervisor, collector=collector
+    )
 
 
 async def _run_simulator(config: Config, stop: trio.Event) -> None:

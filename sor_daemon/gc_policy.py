@@ -41,6 +41,8 @@ from __future__ import annotations
 
 import gc
 import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -63,6 +65,9 @@ class GrowthCollector:
     check_interval: float = CHECK_INTERVAL_SECONDS
     complete_walks: int = 0
     """How many collections walked the whole heap (for tests and the curious)."""
+    observe_pause: Callable[[float, bool], None] | None = None
+    """Told each collection's wall-clock seconds, and whether it walked the whole heap: the
+    Trio thread waits a collection out (the daemon's metrics, ``sor_gc_pause_seconds``)."""
     _heap_after_collection: int = 0
     """The heap's allocated blocks after the last collection, or when installed."""
     _heap_after_walk: int = 0
@@ -84,14 +89,18 @@ class GrowthCollector:
         if heap <= self.step * self._heap_after_collection:
             return False
         complete = heap > self.growth * self._heap_after_walk
+        started = time.perf_counter()
         if complete:
             gc.unfreeze()
         gc.collect()
         gc.freeze()
+        pause = time.perf_counter() - started
         self._heap_after_collection = sys.getallocatedblocks()
         if complete:
             self.complete_walks += 1
             self._heap_after_walk = self._heap_after_collection
+        if self.observe_pause is not None:
+            self.observe_pause(pause, complete)
         return True
 
     async def run(self) -> None:

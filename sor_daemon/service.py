@@ -33,6 +33,7 @@ from sor_daemon.fix.ems import EmsGateway
 from sor_daemon.fix.market_data import MarketDataSession
 from sor_daemon.fix.order_entry import OrderEntry
 from sor_daemon.fix.parent_reports import ParentReporter
+from sor_daemon.gc_policy import GrowthCollector
 from sor_daemon.logs import register_secret
 from sor_daemon.market.service import MarketData
 from sor_daemon.ops.gateway_meter import MeteredGateway
@@ -87,6 +88,7 @@ async def run_daemon(
     stop: trio.Event | None = None,
     reloader: Reloader | None = None,
     supervisor: Supervisor | None = None,
+    collector: GrowthCollector | None = None,
     task_status: trio.TaskStatus[DaemonHandle] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Run the daemon until ``stop`` is set (then stop in stages), or until cancelled.
@@ -94,7 +96,9 @@ async def run_daemon(
     The stages nest as the layers do: the API stops accepting first, then the engine's runners
     stop, then the journal commits what is queued and the FIX sessions log out. ``reloader`` is
     where parts register what a SIGHUP may change (a private one by default); ``supervisor``
-    tells systemd how the start goes (by default from the environment).
+    tells systemd how the start goes (by default from the environment). ``collector``, the
+    garbage collector the process installed (``sor-daemon run`` does), is run here and its
+    pauses counted in the metrics.
     """
     reloader = reloader or Reloader(config)
     supervisor = supervisor or Supervisor.from_environment(config.service.startup_grace_period)
@@ -109,6 +113,9 @@ async def run_daemon(
     try:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(supervisor.notifier.keep_alive)
+            if collector is not None:
+                collector.observe_pause = metrics.observe_gc_pause
+                nursery.start_soon(collector.run)
             simulator = None
             if config.needs_simulator:
                 simulator = await nursery.start(serve_simulator, simulator_settings(config))

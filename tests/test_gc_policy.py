@@ -192,3 +192,18 @@ def test_uninstall_gives_every_object_back(freezing_collector: FreezingCollector
     freezing_collector.uninstall()
     assert gc.get_freeze_count() == 0
     freezing_collector.install()
+
+
+def test_each_collection_tells_how_long_it_took_and_whether_it_walked_everything(
+    growth_collector: GrowthCollector,
+) -> None:
+    pauses: list[tuple[float, bool]] = []
+    growth_collector.observe_pause = lambda seconds, complete: pauses.append((seconds, complete))
+    grown = nodes_for(heap() * 3 // 10)
+    assert growth_collector.collect_if_grown()
+    assert not growth_collector.collect_if_grown()
+    more = nodes_for(heap() * 9 // 10)
+    assert growth_collector.collect_if_grown()
+    assert [complete for _, complete in pauses] == [False, True]
+    assert all(seconds > 0 for seconds, _ in pauses)
+    del grown, more

@@ -20,6 +20,8 @@ from sor_daemon.engine.engine import Engine
 from sor_daemon.engine.feed import Feed
 from sor_daemon.ops.child_tally import ChildOrderTally
 
+GC_WALKS = ("new", "complete")
+"""The ``walk`` label of ``sor_gc_pause_seconds``, indexed by whether the walk was complete."""
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -51,6 +53,20 @@ class DaemonMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.gc_pause = Histogram(
+            "sor_gc_pause_seconds",
+            "One collection by the daemon's garbage collector, which every task waits out; "
+            "walk is new (what was allocated since the last) or complete (the whole heap)",
+            ["walk"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        for walk in GC_WALKS:
+            self.gc_pause.labels(walk=walk)
+
+    def observe_gc_pause(self, seconds: float, complete: bool) -> None:
+        """Count one collection of the daemon's collector (``gc_policy.GrowthCollector``)."""
+        self.gc_pause.labels(walk=GC_WALKS[complete]).observe(seconds)
 
     def read_state(self, engine: Engine, sessions: dict[str, FixSession], feed: Feed) -> None:
         """Read the engine, the FIX sessions (by name) and the feed at every scrape."""

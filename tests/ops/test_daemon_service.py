@@ -125,6 +125,8 @@ def test_notify_metrics_reload_and_graceful_stop_with_resume(
         assert after[("sor_fix_session_up", (("session", "ems"),))] == 1
         assert after[("sor_fix_next_sender_seq_num", (("session", "ems"),))] > 1
         assert ("sor_feed_subscribers", ()) in after
+        for walk in ("new", "complete"):
+            assert ("sor_gc_pause_seconds_count", (("walk", walk),)) in after
 
         # SIGHUP with a broken file keeps the running config; with debug on, FIX lines appear.
         text = config.read_text()
