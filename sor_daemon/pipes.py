@@ -48,6 +48,14 @@ class PipeWriter:
             self._write_due = True
             at_turn_end(self._write_now)
 
+    def write_at_once(self, data: bytes) -> None:
+        """Queue ``data`` after what is waiting and write what the pipe takes now, without
+        waiting for the end of the turn; never waits."""
+        if self._broken:
+            return
+        self._unsent.append(data)
+        self._write_now()
+
     def _write_now(self) -> None:
         """Write as much as the pipe takes now; what it does not take waits for ``run``."""
         self._write_due = False

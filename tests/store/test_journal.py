@@ -30,7 +30,13 @@ from sor_daemon.domain.events import (
 )
 from sor_daemon.domain.values import ChildStatus, OrderStatus
 from sor_daemon.protocol.messages import Side
-from sor_daemon.store.journal import SCHEMA_VERSION, Journal, JournalClosed, open_database
+from sor_daemon.store.journal import (
+    SCHEMA_VERSION,
+    Batch,
+    Journal,
+    JournalClosed,
+    open_database,
+)
 from sor_daemon.store.records import decode, encode
 from tests.support.orders import START, params
 
@@ -171,6 +177,39 @@ async def test_events_appended_soon_take_effect_once_durable_and_their_batch_say
         assert durable_then == [events]
         await batch.wait()  # a batch already durable answers at once
         nursery.cancel_scope.cancel()
+    journal.close()
+
+
+async def test_what_gathered_during_a_commit_goes_to_the_writer_before_the_commit_takes_effect(
+    tmp_path: Path,
+) -> None:
+    """The writer commits the next batch while the Trio thread acts on the one just made
+    durable: what the durable batch's callbacks append goes in a later commit than what was
+    waiting. (Handing it over at the end of that turn left the writer idle meanwhile.)"""
+    journal = Journal(tmp_path / "j.sqlite")
+    committing, waiting, appended_then = (life_of_an_order(f"o-{n}") for n in (1, 2, 3))
+    appended: list[Batch] = []
+
+    def take_effect() -> None:
+        appended.append(journal.append_soon(*appended_then, then=lambda: None))
+
+    async with trio.open_nursery() as nursery:
+        await nursery.start(journal.run)
+        await journal.append(*life_of_an_order("o-0"))
+        writer = writer_process()
+        os.kill(writer, signal.SIGSTOP)
+        try:
+            journal.append_soon(*committing, then=take_effect)
+            await trio.testing.wait_all_tasks_blocked()  # handed to the stopped writer
+            gathered = journal.append_soon(*waiting, then=lambda: None)
+        finally:
+            os.kill(writer, signal.SIGCONT)
+        await gathered.wait()
+        [later] = appended
+        assert later is not gathered
+        await later.wait()
+        nursery.cancel_scope.cancel()
+    assert list(journal.replay())[len(life_of_an_order()) :] == committing + waiting + appended_then
     journal.close()
 
 
