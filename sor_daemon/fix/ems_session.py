@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import select
 import signal
 import sys
 import threading
@@ -62,8 +61,9 @@ SEQUENCE_REPORT_SECONDS = 1.0
 
 
 class Output:
-    """The pipe to the daemon: whole lines, from any thread, in order, without waiting. A
-    daemon that is gone ends the process (there is no one left to trade for).
+    """The pipe to the daemon: whole lines, queued from any thread without waiting and written
+    by a thread of their own (``fix.outbox``). A daemon that is gone ends the process (there is
+    no one left to trade for).
 
     quickfix's ``SocketInitiator`` reads the socket, keeps the heartbeats and calls back into
     Python on one thread. Written from its callbacks, a line waited for a daemon that had
@@ -71,52 +71,25 @@ class Output:
     peer's TestRequests went unanswered until the daemon read again. A session with a
     one-second heartbeat interval does not live through two seconds of that; it is the likely
     cause of the EMS session the schedule benchmark lost under load (``bench/RESULTS.md``).
-
-    So the pipe does not block: a line goes straight in when the pipe takes it and nothing
-    waits before it, and otherwise to an outbox (``fix.outbox``) whose thread alone waits for
-    the daemon to read. Handing every line to that thread cost each report a wake-up of it and
-    a hand-over of the GIL: 25 to 30 µs more of the session's CPU a line than writing it
-    directly, at a thousand or two lines a second.
     """
 
     def __init__(self, fd: int) -> None:
-        os.set_blocking(fd, False)
         self._fd = fd
-        self._lock = threading.Lock()
-        self._waiting = 0
-        """Lines in the outbox not yet written: while there are any, new ones queue too."""
-        self._outbox = Outbox[bytes](self._write_waiting, name="news")
+        self._outbox = Outbox[bytes](self._write, name="news")
         self._outbox.open()
 
     def send(self, *values: object) -> None:
-        """Write ``values`` as one JSON line, or queue what the pipe does not take now."""
-        line = orjson.dumps(values) + b"\n"
-        with self._lock:
-            if not self._waiting:
-                line = line[self._write_some(line) :]
-                if not line:
-                    return
-            if self._outbox.put(line):
-                self._waiting += 1
+        """Queue ``values`` to be written as one JSON line."""
+        self._outbox.put(orjson.dumps(values) + b"\n")
 
     def flush(self) -> None:
         """Write every line queued, then stop the writing thread."""
         self._outbox.close(send_queued=True)
 
-    def _write_waiting(self, line: bytes) -> None:
-        """The outbox's thread: write all of ``line``, waiting for the pipe as long as needed."""
-        while line:
-            select.select([], [self._fd], [])
-            line = line[self._write_some(line) :]
-        with self._lock:
-            self._waiting -= 1
-
-    def _write_some(self, line: bytes) -> int:
-        """Write what the pipe takes of ``line`` now: how many bytes."""
+    def _write(self, line: bytes) -> None:
         try:
-            return os.write(self._fd, line)
-        except BlockingIOError:
-            return 0
+            while line:
+                line = line[os.write(self._fd, line) :]
         except OSError:
             os._exit(0)
 
