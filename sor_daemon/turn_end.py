@@ -31,19 +31,30 @@ class _TurnEnd(trio.abc.Instrument):
         self._token = token
 
     def before_io_wait(self, timeout: float) -> None:
-        """Make every call put off, those asked for meanwhile too. When Trio was about to
-        sleep, it is woken at once: a call may have made a task ready (Trio decided how long
-        to wait for I/O before this hook, while none was)."""
+        """Make every call put off, those asked for meanwhile too. Trio decided how long to
+        wait for I/O before this hook, so when a call made a task ready or moved a deadline
+        closer, Trio is woken at once rather than sleeping on. Only then: waking it after
+        every turn that wrote to a pipe cost a write to its wake-up socket, an extra pass of
+        the scheduler and a read back, for nothing in most turns (writing a line to a helper
+        process makes no task of ours ready)."""
         if not self.calls:
             return
+        deadline = _next_deadline()
         while self.calls:
             call = self.calls.popleft()
             try:
                 call()
             except Exception:
                 log.exception("a call put off to the end of a turn failed")
-        if timeout > 0:
+        if timeout > 0 and (
+            trio.lowlevel.current_statistics().tasks_runnable or _next_deadline() < deadline
+        ):
             self._token.run_sync_soon(_nothing)
+
+
+def _next_deadline() -> float:
+    """Trio's time of its next deadline (inf when there is none)."""
+    return trio.current_time() + trio.lowlevel.current_statistics().seconds_to_next_deadline
 
 
 def _nothing() -> None:

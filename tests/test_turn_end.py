@@ -30,3 +30,61 @@ async def test_calls_are_made_at_the_turns_end_in_order_and_survive_a_failing_on
     assert sorted(second_turn[:2]) == ["a", "b"]
     assert second_turn[2:] == [f"after {name}" for name in second_turn[:2]]
     assert [entry["event"] for entry in logs] == ["a call put off to the end of a turn failed"]
+
+
+class IoWaits(trio.abc.Instrument):
+    """Counts the scheduler's waits for I/O."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def before_io_wait(self, timeout: float) -> None:
+        self.count += 1
+
+
+async def test_a_call_that_makes_a_task_ready_wakes_a_scheduler_about_to_sleep() -> None:
+    # The scheduler decided to sleep until the far deadline before the call set the event.
+    ready = trio.Event()
+    woken: list[str] = []
+
+    async def waiter() -> None:
+        await ready.wait()
+        woken.append("waiter")
+
+    with trio.move_on_after(60) as far_deadline:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(waiter)
+            await trio.testing.wait_all_tasks_blocked()
+            at_turn_end(ready.set)
+    assert woken == ["waiter"]
+    assert not far_deadline.cancelled_caught
+
+
+async def test_a_call_that_brings_a_deadline_closer_wakes_a_scheduler_about_to_sleep() -> None:
+    ended: list[str] = []
+
+    async def sleeper(task_status: trio.TaskStatus[trio.CancelScope]) -> None:
+        with trio.CancelScope() as scope:
+            task_status.started(scope)
+            await trio.sleep_forever()
+        ended.append("sleeper")
+
+    with trio.move_on_after(60) as far_deadline:
+        async with trio.open_nursery() as nursery:
+            scope = await nursery.start(sleeper)
+            await trio.testing.wait_all_tasks_blocked()
+            at_turn_end(lambda: setattr(scope, "deadline", trio.current_time()))
+    assert ended == ["sleeper"]
+    assert not far_deadline.cancelled_caught
+
+
+async def test_a_call_that_makes_nothing_ready_lets_the_scheduler_sleep_on() -> None:
+    waits = IoWaits()
+    trio.lowlevel.add_instrument(waits)
+    try:
+        at_turn_end(lambda: None)
+        await trio.sleep(0.05)
+    finally:
+        trio.lowlevel.remove_instrument(waits)
+    # One wait for the sleep; a needless wake-up would have added a second.
+    assert waits.count == 1
