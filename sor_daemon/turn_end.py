@@ -22,6 +22,11 @@ import trio
 
 log = structlog.get_logger(__name__)
 
+DEADLINE_JITTER_SECONDS = 1e-4
+"""How much closer the next deadline must come to count as moved: ``_next_deadline`` adds
+two readings of the clock, so the same deadline read twice can differ by a few µs. A
+deadline moved by less is kept at most this late."""
+
 
 class _TurnEnd(trio.abc.Instrument):
     """The calls put off to the end of this turn, made before Trio waits for I/O."""
@@ -47,7 +52,8 @@ class _TurnEnd(trio.abc.Instrument):
             except Exception:
                 log.exception("a call put off to the end of a turn failed")
         if timeout > 0 and (
-            trio.lowlevel.current_statistics().tasks_runnable or _next_deadline() < deadline
+            trio.lowlevel.current_statistics().tasks_runnable
+            or _next_deadline() < deadline - DEADLINE_JITTER_SECONDS
         ):
             self._token.run_sync_soon(_nothing)
 
