@@ -49,7 +49,7 @@ class RowCodec(Generic[T]):
             return fields
         listed = list(fields)
         for position in self.enums:
-            listed[position] = listed[position].value
+            listed[position] = listed[position]._value_  # ``value`` is a property, 4x slower
         return tuple(listed)
 
     def value(self, row: Row) -> T:

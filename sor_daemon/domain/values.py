@@ -20,10 +20,12 @@ class OrderStatus(enum.Enum):
     FAILED = "Failed"
     EXPIRED = "Expired"
 
-    @property
-    def terminal(self) -> bool:
-        """True once the order trades no more."""
-        return self is not OrderStatus.RUNNING
+    terminal: bool
+    """True once the order trades no more. An attribute of each member, not a property: it is
+    asked a dozen times a child order, and a property of an enum took 0.2-0.3 µs a time."""
+
+    def __init__(self, value: str) -> None:
+        self.terminal = value != "Running"
 
 
 class ChildStatus(enum.Enum):
@@ -37,13 +39,12 @@ class ChildStatus(enum.Enum):
     CANCELED = "CANCELED"
     REJECTED = "REJECTED"
 
-    @property
-    def terminal(self) -> bool:
-        """FILLED, CANCELED and REJECTED are final: no more fills can come."""
-        return self in _TERMINAL_CHILD
+    terminal: bool
+    """FILLED, CANCELED and REJECTED are final: no more fills can come. An attribute of each
+    member, as ``OrderStatus.terminal`` is."""
 
-
-_TERMINAL_CHILD = frozenset({ChildStatus.FILLED, ChildStatus.CANCELED, ChildStatus.REJECTED})
+    def __init__(self, value: str) -> None:
+        self.terminal = value in ("FILLED", "CANCELED", "REJECTED")
 
 
 @attrs.frozen
