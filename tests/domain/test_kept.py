@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from sor_daemon.domain.events import MarketSampled
@@ -36,7 +37,18 @@ def sample(number: int) -> MarketSampled:
     return MarketSampled("o-1", number, at - timedelta(seconds=1), at, volume, None, None, at)
 
 
-@pytest.mark.parametrize("make", [fill, sample], ids=["fills", "samples"])
+@attrs.frozen
+class Mark:
+    """A value of one field: its row is still a tuple."""
+
+    side: Side
+
+
+def mark(number: int) -> Mark:
+    return Mark(Side.SELL if number % 2 else Side.BUY)
+
+
+@pytest.mark.parametrize("make", [fill, sample, mark], ids=["fills", "samples", "one field"])
 def test_values_read_back_as_they_were_kept(make) -> None:
     values = [make(number) for number in range(7)]
     kept = KeptValues(type(values[0]), [])
