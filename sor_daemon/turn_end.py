@@ -44,14 +44,15 @@ class _TurnEnd(trio.abc.Instrument):
         process makes no task of ours ready)."""
         if not self.calls:
             return
-        deadline = _next_deadline()
+        # Trio runs again at once when it was not about to sleep: nothing to check then.
+        deadline = _next_deadline() if timeout > 0 else None
         while self.calls:
             call = self.calls.popleft()
             try:
                 call()
             except Exception:
                 log.exception("a call put off to the end of a turn failed")
-        if timeout > 0 and (
+        if deadline is not None and (
             trio.lowlevel.current_statistics().tasks_runnable
             or _next_deadline() < deadline - DEADLINE_JITTER_SECONDS
         ):
