@@ -5,11 +5,15 @@ callback; ``encode`` builds the 35=W, 35=X or 35=Y of an outbound value with qui
 message and group classes (so group fields go out in the dictionary's order) and ``setField``.
 The entries carry exactly the tags ``docs/market-data.md`` lists, every one allowed there by
 quickfix's standard FIX44.xml. Entry times are 272 ``YYYYMMDD`` and 273 ``HH:MM:SS.sss`` (UTC).
+
+One group object serves every entry of a kind in a message: each entry sets every tag of its
+kind again, and ``addGroup`` adds a copy. quickfix's generated group class builds its field
+order tag by tag on each construction, 28 µs, and a simulator filling a thousand child orders a
+second prints as many trades, each an entry of the next incremental refresh.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -91,17 +95,20 @@ def _snapshot(snapshot: Snapshot) -> fix.Message:
     message.setField(_MD_REQ_ID, snapshot.md_req_id)
     message.setField(_SYMBOL, snapshot.symbol_id)
     entries = 0
+    entry = fix44.MarketDataSnapshotFullRefresh.NoMDEntries()
+    at = _entry_time(snapshot.time)
     for side, levels in ((BookSide.BID, snapshot.bids), (BookSide.OFFER, snapshot.asks)):
         for level in levels:
-            entry = fix44.MarketDataSnapshotFullRefresh.NoMDEntries()
             entry.setField(_MD_ENTRY_TYPE, side.value)
-            _set_entry(entry, level.price, level.size, snapshot.time)
+            _set_entry(entry, level.price, level.size, at)
             message.addGroup(entry)
             entries += 1
     if snapshot.trade is not None:
         entry = fix44.MarketDataSnapshotFullRefresh.NoMDEntries()
         entry.setField(_MD_ENTRY_TYPE, _TRADE)
-        _set_entry(entry, snapshot.trade.price, snapshot.trade.size, snapshot.trade.time)
+        _set_entry(
+            entry, snapshot.trade.price, snapshot.trade.size, _entry_time(snapshot.trade.time)
+        )
         entry.setField(_MD_ENTRY_ORIGINATOR, snapshot.trade.aggressor.ems_name)
         message.addGroup(entry)
         entries += 1
@@ -113,28 +120,30 @@ def _snapshot(snapshot: Snapshot) -> fix.Message:
 def _incremental(update: Incremental) -> fix.Message:
     message = fix44.MarketDataIncrementalRefresh()
     message.setField(_MD_REQ_ID, update.md_req_id)
-    for change in update.changes:
+    if update.changes:
         entry = fix44.MarketDataIncrementalRefresh.NoMDEntries()
-        entry.setField(_MD_UPDATE_ACTION, _CHANGE)
-        entry.setField(_MD_ENTRY_TYPE, change.side.value)
-        entry.setField(_SYMBOL, update.symbol_id)
-        _set_entry(entry, change.price, change.size, update.time)
-        message.addGroup(entry)
-    for entry in _trade_entries(update.trades):
-        message.addGroup(entry)
+        at = _entry_time(update.time)
+        for change in update.changes:
+            entry.setField(_MD_UPDATE_ACTION, _CHANGE)
+            entry.setField(_MD_ENTRY_TYPE, change.side.value)
+            entry.setField(_SYMBOL, update.symbol_id)
+            _set_entry(entry, change.price, change.size, at)
+            message.addGroup(entry)
+    if update.trades:
+        entry = fix44.MarketDataIncrementalRefresh.NoMDEntries()
+        for trade in update.trades:
+            _set_trade_entry(entry, trade)
+            message.addGroup(entry)
     return message
 
 
-def _trade_entries(trades: Iterable[Trade]) -> Iterable[fix.Group]:
-    for trade in trades:
-        entry = fix44.MarketDataIncrementalRefresh.NoMDEntries()
-        entry.setField(_MD_UPDATE_ACTION, _NEW)
-        entry.setField(_MD_ENTRY_TYPE, _TRADE)
-        entry.setField(_MD_ENTRY_ID, trade.trade_id)
-        entry.setField(_SYMBOL, trade.symbol_id)
-        _set_entry(entry, trade.price, trade.size, trade.time)
-        entry.setField(_MD_ENTRY_ORIGINATOR, trade.aggressor.ems_name)
-        yield entry
+def _set_trade_entry(entry: fix.Group, trade: Trade) -> None:
+    entry.setField(_MD_UPDATE_ACTION, _NEW)
+    entry.setField(_MD_ENTRY_TYPE, _TRADE)
+    entry.setField(_MD_ENTRY_ID, trade.trade_id)
+    entry.setField(_SYMBOL, trade.symbol_id)
+    _set_entry(entry, trade.price, trade.size, _entry_time(trade.time))
+    entry.setField(_MD_ENTRY_ORIGINATOR, trade.aggressor.ems_name)
 
 
 def _reject(reject: RequestReject) -> fix.Message:
@@ -145,9 +154,14 @@ def _reject(reject: RequestReject) -> fix.Message:
     return message
 
 
-def _set_entry(entry: fix.Group, price: Decimal, size: Decimal, moment: datetime) -> None:
-    utc = moment.astimezone(UTC)
+def _set_entry(entry: fix.Group, price: Decimal, size: Decimal, at: tuple[str, str]) -> None:
     entry.setField(_MD_ENTRY_PX, plain(price))
     entry.setField(_MD_ENTRY_SIZE, plain(size))
-    entry.setField(_MD_ENTRY_DATE, utc.strftime("%Y%m%d"))
-    entry.setField(_MD_ENTRY_TIME, utc.strftime("%H:%M:%S.") + f"{utc.microsecond // 1000:03d}")
+    entry.setField(_MD_ENTRY_DATE, at[0])
+    entry.setField(_MD_ENTRY_TIME, at[1])
+
+
+def _entry_time(moment: datetime) -> tuple[str, str]:
+    """An entry's 272 and 273 for ``moment``."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y%m%d"), utc.strftime("%H:%M:%S.") + f"{utc.microsecond // 1000:03d}"
