@@ -10,6 +10,12 @@ the 500 fills a second stream, the fill to screen p99 went from 11.4 and 14.3 ms
 
 ``at_turn_end`` runs a call just before Trio next waits for I/O (an instrument's
 ``before_io_wait``), after every task that was ready when it was asked has had its step.
+A call put off as ``urgent`` (the feed's writes to its subscribers) is made sooner when a step
+asks (``urgent_calls_now``): the journal's step that learns a commit does, after the commit's
+callbacks, so that a fill announced there reaches the screen without waiting for every other
+task of the turn (at 500 fills a second, from learning the commit to writing the fill: p50
+0.70 → 0.56 ms, p90 1.8 → 1.5 ms). Writes to helper processes still wait for the turn's end,
+so that a turn's children still go to the EMS session in one write.
 """
 
 from __future__ import annotations
@@ -29,10 +35,12 @@ deadline moved by less is kept at most this late."""
 
 
 class _TurnEnd(trio.abc.Instrument):
-    """The calls put off to the end of this turn, made before Trio waits for I/O."""
+    """The calls put off to the end of this turn, made before Trio waits for I/O; the urgent
+    ones sooner when a step asks."""
 
     def __init__(self, token: trio.lowlevel.TrioToken) -> None:
         self.calls: deque[Callable[[], None]] = deque()
+        self.urgent: deque[Callable[[], None]] = deque()
         self._token = token
 
     def before_io_wait(self, timeout: float) -> None:
@@ -42,21 +50,29 @@ class _TurnEnd(trio.abc.Instrument):
         every turn that wrote to a pipe cost a write to its wake-up socket, an extra pass of
         the scheduler and a read back, for nothing in most turns (writing a line to a helper
         process makes no task of ours ready)."""
-        if not self.calls:
+        if not self.calls and not self.urgent:
             return
         # Trio runs again at once when it was not about to sleep: nothing to check then.
         deadline = _next_deadline() if timeout > 0 else None
-        while self.calls:
-            call = self.calls.popleft()
-            try:
-                call()
-            except Exception:
-                log.exception("a call put off to the end of a turn failed")
+        while self.urgent or self.calls:
+            _make(self.urgent)
+            _make(self.calls)
         if deadline is not None and (
             trio.lowlevel.current_statistics().tasks_runnable
             or _next_deadline() < deadline - DEADLINE_JITTER_SECONDS
         ):
             self._token.run_sync_soon(_nothing)
+
+
+def _make(calls: deque[Callable[[], None]]) -> None:
+    """Make every call of ``calls``, and those they add to it, in order; one that raises is
+    logged and the others are still made."""
+    while calls:
+        call = calls.popleft()
+        try:
+            call()
+        except Exception:
+            log.exception("a call put off to the end of a turn failed")
 
 
 def _next_deadline() -> float:
@@ -71,14 +87,26 @@ def _nothing() -> None:
 _TURN_END = trio.lowlevel.RunVar[_TurnEnd]("turn_end")
 
 
-def at_turn_end(call: Callable[[], None]) -> None:
+def at_turn_end(call: Callable[[], None], *, urgent: bool = False) -> None:
     """Call ``call`` once the tasks ready now have had their step, before Trio next waits for
-    I/O (on the Trio thread). Calls are made in the order they were asked for; one that raises
-    is logged and the others are still made."""
+    I/O (on the Trio thread), or, if ``urgent``, when a step asks for the urgent calls
+    (``urgent_calls_now``) if that is sooner. Calls are made in the order they were asked for,
+    the urgent ones first; one that raises is logged and the others are still made."""
     try:
         turn_end = _TURN_END.get()
     except LookupError:
         turn_end = _TurnEnd(trio.lowlevel.current_trio_token())
         trio.lowlevel.add_instrument(turn_end)
         _TURN_END.set(turn_end)
-    turn_end.calls.append(call)
+    (turn_end.urgent if urgent else turn_end.calls).append(call)
+
+
+def urgent_calls_now() -> None:
+    """Make the urgent calls put off so far now, rather than after the turn's other tasks: what
+    this step announced goes out at once. The other calls wait for the turn's end, where
+    everything the turn wrote to a helper process goes in one write."""
+    try:
+        turn_end = _TURN_END.get()
+    except LookupError:
+        return
+    _make(turn_end.urgent)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import structlog
 import trio
 
-from sor_daemon.turn_end import at_turn_end
+from sor_daemon.turn_end import at_turn_end, urgent_calls_now
 
 
 async def test_calls_are_made_at_the_turns_end_in_order_and_survive_a_failing_one() -> None:
@@ -30,6 +30,28 @@ async def test_calls_are_made_at_the_turns_end_in_order_and_survive_a_failing_on
     assert sorted(second_turn[:2]) == ["a", "b"]
     assert second_turn[2:] == [f"after {name}" for name in second_turn[:2]]
     assert [entry["event"] for entry in logs] == ["a call put off to the end of a turn failed"]
+
+
+async def test_urgent_calls_are_made_when_a_step_asks_and_the_others_at_the_turns_end() -> None:
+    seen: list[str] = []
+    at_turn_end(lambda: seen.append("helper write"))
+    at_turn_end(lambda: seen.append("announcement"), urgent=True)
+    at_turn_end(
+        lambda: at_turn_end(lambda: seen.append("asked for by an announcement"), urgent=True),
+        urgent=True,
+    )
+    urgent_calls_now()
+    assert seen == ["announcement", "asked for by an announcement"]
+    at_turn_end(lambda: seen.append("later announcement"), urgent=True)
+    await trio.lowlevel.checkpoint()
+    assert seen[2:] == ["later announcement", "helper write"]
+
+
+def test_asking_for_urgent_calls_in_a_run_that_never_put_one_off_does_nothing() -> None:
+    async def main() -> None:
+        urgent_calls_now()
+
+    trio.run(main)
 
 
 class IoWaits(trio.abc.Instrument):

@@ -7,12 +7,13 @@ scheduler. A writer task that woke for what was queued, took the lock, then wrot
 turns or more behind its announcement, and under load every turn runs every task that woke.
 
 So ``MessageWriter`` writes in the turn a message is queued, at its end (``turn_end``), with
-everything the turn queued: the frames go straight to the connection's socket when nobody holds
-hypercorn's lock, without waiting (the socket is non-blocking). What the socket does not take
-then, and what is queued while the lock is held, is written by the writer's task (``run``)
-through hypercorn, in order. Until the part of a frame the socket did not take is written,
-hypercorn's own writes on the connection (a pong, a close) wait for it: the writer stands in
-for the WebSocket stream's ``send``, so no bytes can come between.
+everything the turn queued, or sooner, with what the journal's step announced, as that step
+ends (an urgent call, ``urgent_calls_now``): the frames go straight to the connection's socket
+when nobody holds hypercorn's lock, without waiting (the socket is non-blocking). What the
+socket does not take then, and what is queued while the lock is held, is written by the
+writer's task (``run``) through hypercorn, in order. Until the part of a frame the socket did
+not take is written, hypercorn's own writes on the connection (a pong, a close) wait for it:
+the writer stands in for the WebSocket stream's ``send``, so no bytes can come between.
 
 Under hypercorn, the ``send`` an ASGI app is handed for a WebSocket is the method of hypercorn's
 stream for that connection. ``keep_server_send`` puts it in the scope; the writer frames each
@@ -115,11 +116,12 @@ class MessageWriter:
             self._wake.set()
         elif not self._write_due:
             self._write_due = True
-            at_turn_end(self._write_now)
+            at_turn_end(self._write_now, urgent=True)
 
     def _write_now(self) -> None:
-        """At the end of the turn: write what is queued to the socket if nothing else is being
-        written; leave to the task what cannot be written now."""
+        """At the end of the turn, or of the step that announced what is queued: write it to
+        the socket if nothing else is being written; leave to the task what cannot be written
+        now."""
         self._write_due = False
         if self._sending or self._unsent is not None or not self._subscription.queued:
             return

@@ -51,7 +51,7 @@ from sor_daemon.pipes import LineReader, PipeWriter
 from sor_daemon.store.history import ACCEPTED_INDEX, OrderHistory, read_events_of
 from sor_daemon.store.records import decode, encode
 from sor_daemon.store.writer import FAILED, LIVE_EVENTS, BatchWriter
-from sor_daemon.turn_end import at_turn_end
+from sor_daemon.turn_end import at_turn_end, urgent_calls_now
 
 log = structlog.get_logger(__name__)
 
@@ -417,9 +417,10 @@ class Journal:
         self._fail(f"the journal's writer process is gone ({error.strerror})")
 
     async def _take_answer(self, answers: LineReader) -> None:
-        """Read the writer's next answer: wake the callers of every batch it made durable and
-        hand it what gathered meanwhile; or, if a commit failed or the writer is gone, fail
-        every batch not yet durable."""
+        """Read the writer's next answer: hand it what gathered meanwhile, then wake the
+        callers of every batch it made durable, and send what their callbacks announced at
+        once (``urgent_calls_now``), not after the turn's other tasks; or, if a commit
+        failed or the writer is gone, fail every batch not yet durable."""
         answer = await answers.next()
         if answer is None:
             self._fail("the journal's writer process exited")
@@ -436,6 +437,7 @@ class Journal:
             batch.durable()
         self._committed(detail)
         self._hand_over_at_turn_end()
+        urgent_calls_now()
 
     def _committed(self, seconds: float) -> None:
         self.commits += 1

@@ -38,6 +38,7 @@ from sor_daemon.store.journal import (
     open_database,
 )
 from sor_daemon.store.records import decode, encode
+from sor_daemon.turn_end import at_turn_end
 from tests.support.orders import START, params
 
 
@@ -211,6 +212,33 @@ async def test_what_gathered_during_a_commit_goes_to_the_writer_before_the_commi
         nursery.cancel_scope.cancel()
     assert list(journal.replay())[len(life_of_an_order()) :] == committing + waiting + appended_then
     journal.close()
+
+
+async def test_what_a_commits_callbacks_announce_goes_out_in_the_step_that_learned_it(
+    tmp_path: Path,
+) -> None:
+    """A fill announced when its commit is learned goes to the feed's subscribers then, not
+    after every other task of the turn has had its step."""
+    journal = Journal(tmp_path / "j.sqlite")
+    made_in: list[trio.lowlevel.Task | None] = []
+
+    def current_task() -> trio.lowlevel.Task | None:
+        try:
+            return trio.lowlevel.current_task()
+        except RuntimeError:  # between the turn's steps, where the end of the turn is made
+            return None
+
+    async with trio.open_nursery() as nursery:
+        await nursery.start(journal.run)
+        [journal_task] = [task for task in nursery.child_tasks if task.name.endswith("Journal.run")]
+        batch = journal.append_soon(
+            *life_of_an_order(),
+            then=lambda: at_turn_end(lambda: made_in.append(current_task()), urgent=True),
+        )
+        await batch.wait()
+        nursery.cancel_scope.cancel()
+    journal.close()
+    assert made_in == [journal_task]
 
 
 async def test_a_durable_batch_its_caller_keeps_holds_on_to_nothing_it_carried(
