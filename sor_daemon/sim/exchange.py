@@ -511,7 +511,7 @@ class SimulatedExchange:
         return report
 
     def _match_new(self, order: SimOrder, now: datetime) -> list[Outbound]:
-        levels = self._market.book(order.instrument).against(order.side)
+        levels = self._market.levels_against(order.instrument, order.side)
         if order.time_in_force is TimeInForce.FILL_OR_KILL:
             available = crossing_size(levels, order.side, order.price)
             if available < order.quantity:
@@ -529,7 +529,7 @@ class SimulatedExchange:
         return outbound
 
     def _match_resting(self, order: SimOrder, now: datetime) -> list[Outbound]:
-        levels = self._market.book(order.instrument).against(order.side)
+        levels = self._market.levels_against(order.instrument, order.side)
         taken = sweep(levels, order.side, order.price, order.leaves_qty)
         if not taken:
             return []

@@ -136,6 +136,12 @@ class Market:
             asks=self._net(instrument, Side.BUY, generated.asks),
         )
 
+    def levels_against(self, instrument: Instrument, side: Side) -> tuple[Level, ...]:
+        """The levels an order of ``side`` trades against now (``Book.against`` of ``book``),
+        without netting the other side: each order the simulator is sent reads this."""
+        generated = self.generated_book(instrument)
+        return self._net(instrument, side, generated.against(side))
+
     def take(self, instrument: Instrument, side: Side, price: Decimal, quantity: Decimal) -> None:
         """An order of ``side`` took ``quantity`` at ``price`` from the opposite side."""
         self._taken[(instrument.symbol_id_coinapi, side)][price] += quantity
@@ -143,11 +149,19 @@ class Market:
     def _net(
         self, instrument: Instrument, taker: Side, levels: tuple[Level, ...]
     ) -> tuple[Level, ...]:
+        """``levels`` less what orders of ``taker`` took from them since the step; a level
+        nothing was taken from is kept as it is."""
         taken = self._taken.get((instrument.symbol_id_coinapi, taker))
         if not taken:
             return levels
-        remaining = (Level(level.price, level.size - taken.get(level.price, 0)) for level in levels)
-        return tuple(level for level in remaining if level.size > 0)
+        netted = []
+        for level in levels:
+            took = taken.get(level.price)
+            if took is None:
+                netted.append(level)
+            elif level.size > took:
+                netted.append(Level(level.price, level.size - took))
+        return tuple(netted)
 
     def _generate(self, instrument: Instrument) -> Book:
         venue = self._parameters.venue(instrument.exchange)

@@ -111,6 +111,20 @@ def test_taken_liquidity_stays_taken_until_the_next_step() -> None:
     assert regenerated == simulated.generated_book(BTC_PERP)
 
 
+def test_an_order_trades_against_its_opposite_side_less_what_was_taken() -> None:
+    simulated = market()
+    asks = simulated.generated_book(BTC_PERP).asks
+    simulated.take(BTC_PERP, Side.BUY, asks[0].price, asks[0].size)
+    simulated.take(BTC_PERP, Side.BUY, asks[1].price, asks[1].size / 4)
+    simulated.take(BTC_PERP, Side.SELL, simulated.generated_book(BTC_PERP).bids[0].price, 1)
+    for side in (Side.BUY, Side.SELL):
+        assert simulated.levels_against(BTC_PERP, side) == simulated.book(BTC_PERP).against(side)
+    assert simulated.levels_against(BTC_PERP, Side.BUY) == (
+        Level(asks[1].price, asks[1].size * 3 / 4),
+        *asks[2:],
+    )
+
+
 def test_splitting_a_large_slice_across_two_venues_beats_the_worse_venue_alone() -> None:
     simulated = market(1)
     pairs = (
