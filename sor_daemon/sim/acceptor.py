@@ -41,6 +41,7 @@ import structlog
 from sor_daemon.fix.dictionary import write_ems_dictionary
 from sor_daemon.fix.outbox import Outbox
 from sor_daemon.fix.settings import tls_acceptor_settings
+from sor_daemon.logs import debug_enabled
 from sor_daemon.sim.exchange import SimulatedExchange
 from sor_daemon.sim.faults import Faults
 from sor_daemon.sim.fill_times import FillTimes
@@ -176,17 +177,20 @@ class EmsApplication(fix.Application):
 
     def _on_new_order(self, message: fix.Message) -> None:
         request = parse_new_order(message)
-        log.debug("fix new order", cl_ord_id=request.client_order_id, exchange=request.exchange)
+        if debug_enabled():
+            log.debug("fix new order", cl_ord_id=request.client_order_id, exchange=request.exchange)
         self._dispatch(lambda now: self._exchange.submit(request, now))
 
     def _on_cancel(self, message: fix.Message) -> None:
         request = parse_cancel(message)
-        log.debug("fix cancel", cl_ord_id=request.request_id, orig=request.orig_client_order_id)
+        if debug_enabled():
+            log.debug("fix cancel", cl_ord_id=request.request_id, orig=request.orig_client_order_id)
         self._dispatch(lambda now: self._exchange.cancel(request, now))
 
     def _on_mass_cancel(self, message: fix.Message) -> None:
         request = parse_mass_cancel(message)
-        log.debug("fix mass cancel", cl_ord_id=request.request_id, exchange=request.exchange)
+        if debug_enabled():
+            log.debug("fix mass cancel", cl_ord_id=request.request_id, exchange=request.exchange)
         self._dispatch(lambda now: self._exchange.mass_cancel(request, now))
 
     def _on_status(self, message: fix.Message) -> None:
