@@ -6,8 +6,8 @@ collector over the heap (see ``gc_policy``), all thirteen fields of it. A thousa
 once a second make a thousand children a second: in the schedule benchmark they were most of
 what the collector walked, and a walk of the whole heap held the Trio thread for 140 ms. A
 finished child no longer changes (a late fill still does, rarely), so ``Children`` keeps it as a
-row of plain values that the collector stops tracking (see ``kept``), and rebuilds it when asked
-for.
+row of plain values among the order's finished children's, where the collector does not walk
+(see ``kept``), and rebuilds it when asked for.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import attrs
 
-from sor_daemon.domain.kept import Row, row_codec
+from sor_daemon.domain.kept import FlatRows, row_codec
 from sor_daemon.domain.values import ChildStatus
 from sor_daemon.protocol.messages import Side
 
@@ -71,10 +71,12 @@ class Children(Mapping[str, ChildOrder]):
     new ``ChildOrder`` each time: a change to it counts only once given back with ``keep``.
     """
 
-    __slots__ = ("_entries", "_open", "_rejected_in_a_row")
+    __slots__ = ("_entries", "_finished", "_open", "_rejected_in_a_row")
 
     def __init__(self) -> None:
-        self._entries: dict[str, ChildOrder | Row] = {}
+        self._entries: dict[str, ChildOrder | int] = {}
+        """Every child by id: an open one itself, a finished one its row in ``_finished``."""
+        self._finished = FlatRows.of(ChildOrder)
         self._open: dict[str, ChildOrder] = {}
         self._rejected_in_a_row: int | None = None
 
@@ -83,10 +85,15 @@ class Children(Mapping[str, ChildOrder]):
         as a row once it is finished."""
         if child.open:
             self._entries[child.id] = self._open[child.id] = child
+            return
+        self._open.pop(child.id, None)
+        row = _CODEC.row(child)
+        entry = self._entries.get(child.id)
+        if isinstance(entry, int):
+            self._finished.replace(entry, row)
         else:
-            self._open.pop(child.id, None)
-            self._entries[child.id] = _CODEC.row(child)
-            self._rejected_in_a_row = None
+            self._entries[child.id] = self._finished.append(row)
+        self._rejected_in_a_row = None
 
     def rejected_in_a_row(self) -> int:
         """How many of the latest finished children in a row the venue rejected; open children
@@ -108,20 +115,24 @@ class Children(Mapping[str, ChildOrder]):
 
     def newest_first(self) -> Iterator[ChildOrder]:
         """Every child, the latest planned first."""
-        return map(_read, reversed(self._entries.values()))
+        return map(self._read, reversed(self._entries.values()))
 
     def glance_newest_first(self) -> Iterator[ChildGlance]:
         """Every child's slice, venue and status, the latest planned first. Each slice reads
         these of the latest children, twice or more: a finished child is not rebuilt for it."""
+        finished = self._finished
         for entry in reversed(self._entries.values()):
             if isinstance(entry, ChildOrder):
                 yield ChildGlance(entry.slice_index, entry.exchange, entry.status)
             else:
-                status = ChildStatus(entry[_STATUS])
-                yield ChildGlance(entry[_SLICE_INDEX], entry[_EXCHANGE], status)
+                yield ChildGlance(
+                    finished.value(entry, _SLICE_INDEX),
+                    finished.value(entry, _EXCHANGE),
+                    ChildStatus(finished.value(entry, _STATUS)),
+                )
 
     def __getitem__(self, child_id: str) -> ChildOrder:
-        return _read(self._entries[child_id])
+        return self._read(self._entries[child_id])
 
     def __contains__(self, child_id: object) -> bool:
         return child_id in self._entries
@@ -135,10 +146,10 @@ class Children(Mapping[str, ChildOrder]):
     def __repr__(self) -> str:
         return f"Children({len(self._entries)} kept, {len(self._open)} open)"
 
+    def _read(self, entry: ChildOrder | int) -> ChildOrder:
+        """The child an entry holds: itself, or rebuilt from its row."""
+        return entry if isinstance(entry, ChildOrder) else _CODEC.value(self._finished[entry])
+
 
 _CODEC = row_codec(ChildOrder)
 _SLICE_INDEX, _EXCHANGE, _STATUS = map(_CODEC.names.index, ChildGlance._fields)
-
-
-def _read(entry: ChildOrder | Row) -> ChildOrder:
-    return entry if isinstance(entry, ChildOrder) else _CODEC.value(entry)

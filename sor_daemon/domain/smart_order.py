@@ -30,7 +30,7 @@ from sor_daemon.domain.events import (
     StatusChanged,
 )
 from sor_daemon.domain.instruments import Instrument
-from sor_daemon.domain.kept import KeptValues, Row
+from sor_daemon.domain.kept import FlatRows, KeptValues
 from sor_daemon.domain.market import MarketActivity, consolidated_mid
 from sor_daemon.domain.quality import ExecutionQuality, MarketSums, execution_quality
 from sor_daemon.domain.risk import Screened
@@ -107,9 +107,9 @@ class SmartOrder:
     parameter_updates: list[tuple[datetime, SmartOrderParameters]] = attrs.Factory(list)
     children: Children = attrs.Factory(Children)
     """Every child, open or finished, in the order they were planned."""
-    fill_rows: list[Row] = attrs.Factory(list)
+    fill_rows: FlatRows = attrs.Factory(lambda: FlatRows.of(Fill))
     """Every fill, as rows the collector does not walk (read them as ``fills``)."""
-    sample_rows: list[Row] = attrs.Factory(list)
+    sample_rows: FlatRows = attrs.Factory(lambda: FlatRows.of(MarketSampled))
     """Every market sample, likewise (read them as ``samples``)."""
     filled: Decimal = ZERO
     filled_notional: Decimal = ZERO

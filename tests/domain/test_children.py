@@ -1,5 +1,5 @@
-"""An order's children: open ones changed in place, finished ones kept as rows the collector
-stops tracking, all read back in the order they were planned."""
+"""An order's children: open ones changed in place, finished ones kept as rows of values the
+collector does not track, all read back in the order they were planned."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Fills and market samples kept as rows the garbage collector stops tracking, read back as the
-values they were."""
+"""Fills and market samples kept as rows of values the garbage collector does not track, read
+back as the values they were."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import attrs
 import pytest
 
 from sor_daemon.domain.events import MarketSampled
-from sor_daemon.domain.kept import KeptValues
+from sor_daemon.domain.kept import FlatRows, KeptValues
 from sor_daemon.domain.values import ChildStatus, Fill
 from sor_daemon.protocol.messages import Side
 from tests.support.collector import tracked_objects_added
@@ -51,7 +51,7 @@ def mark(number: int) -> Mark:
 @pytest.mark.parametrize("make", [fill, sample, mark], ids=["fills", "samples", "one field"])
 def test_values_read_back_as_they_were_kept(make) -> None:
     values = [make(number) for number in range(7)]
-    kept = KeptValues(type(values[0]), [])
+    kept = KeptValues(type(values[0]), FlatRows.of(type(values[0])))
     for value in values:
         kept.append(value)
     assert list(kept) == values
@@ -62,7 +62,25 @@ def test_values_read_back_as_they_were_kept(make) -> None:
 
 @pytest.mark.parametrize("make", [fill, sample], ids=["fills", "samples"])
 def test_kept_values_are_not_tracked_by_the_collector(make) -> None:
-    kept = KeptValues(type(make(0)), [])
+    kept = KeptValues(type(make(0)), FlatRows.of(type(make(0))))
     added = tracked_objects_added(lambda: [kept.append(make(number)) for number in range(2000)])
     assert added < 100
     assert len(kept) == 2000
+
+
+def test_rows_are_kept_end_to_end_and_read_whole_by_value_or_by_column() -> None:
+    rows = FlatRows(3)
+    assert rows.append(("a", 1, None)) == 0
+    assert rows.append(("b", 2, Decimal("0.5"))) == 1
+    rows.replace(0, ("a", 10, Decimal(1)))
+    assert list(rows) == [("a", 10, Decimal(1)), ("b", 2, Decimal("0.5"))]
+    assert (rows[0], rows[-1], len(rows)) == (("a", 10, Decimal(1)), ("b", 2, Decimal("0.5")), 2)
+    assert rows.value(1, 0) == "b"
+    assert rows.column(1) == [10, 2]
+    with pytest.raises(IndexError):
+        rows[2]
+
+
+def test_rows_of_another_width_cannot_hold_a_kind() -> None:
+    with pytest.raises(ValueError, match="rows of 3 values cannot hold a Fill"):
+        KeptValues(Fill, FlatRows(3))

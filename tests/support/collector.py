@@ -8,10 +8,18 @@ from collections.abc import Callable
 
 
 def tracked_objects_added(action: Callable[[], object]) -> int:
-    """How many more objects the collector tracks after ``action`` than before it, each count
-    taken after a full collection (so a row it stops tracking at its first look counts not)."""
+    """How many more objects the collector tracks right after ``action`` than before it, with no
+    collection in between: a value kept where the collector does not walk adds none, not even
+    until the collector's first look at it (which is when a tuple of plain values stops being
+    tracked, so each step of the daemon's collector walked every such row made since the
+    last)."""
     gc.collect()
-    before = len(gc.get_objects())
-    action()
-    gc.collect()
-    return len(gc.get_objects()) - before
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        before = len(gc.get_objects())
+        action()
+        return len(gc.get_objects()) - before
+    finally:
+        if enabled:
+            gc.enable()
