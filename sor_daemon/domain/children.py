@@ -6,8 +6,8 @@ collector over the heap (see ``gc_policy``), all thirteen fields of it. A thousa
 once a second make a thousand children a second: in the schedule benchmark they were most of
 what the collector walked, and a walk of the whole heap held the Trio thread for 140 ms. A
 finished child no longer changes (a late fill still does, rarely), so ``Children`` keeps it as a
-row of plain values among the order's finished children's, where the collector does not walk
-(see ``kept``), and rebuilds it when asked for.
+row of plain values, end to end with the order's other finished children, where the collector
+never looks (see ``kept``), and rebuilds it when asked for.
 """
 
 from __future__ import annotations
