@@ -125,9 +125,15 @@ def frame(body: str) -> str:
     return f"{text}10={sum(text.encode()) % 256:03d}\x01"
 
 
-def framed_message(body: str) -> fix.Message:
-    """quickfix's message for ``body`` (see ``frame``), parsed in one call."""
-    return fix.Message(frame(body), False)
+def framed_message(body: str, dictionary: fix.DataDictionary | None = None) -> fix.Message:
+    """quickfix's message for ``body`` (see ``frame``), parsed in one call, unvalidated.
+
+    A message with repeating groups needs the ``dictionary`` that defines them: without one,
+    quickfix keeps the body's fields in tag order, and a group's entries would go out scattered.
+    """
+    if dictionary is None:
+        return fix.Message(frame(body), False)
+    return fix.Message(frame(body), dictionary, False)
 
 
 def order_status_request(child: ChildOrder) -> fix.Message:

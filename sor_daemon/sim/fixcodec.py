@@ -1,9 +1,10 @@
 """CoinAPI's EMS FIX 4.4 dialect, seen from the EMS: requests in, reports out.
 
 ``parse_*`` turn a borrowed quickfix ``Message`` into a frozen request value inside the callback
-(no quickfix object outlives it). ``encode`` writes an outbound value as FIX text, and quickfix
-parses it in one call: a ``setField`` per field gave up the GIL and took it back each time, so
-the thread sending reports waited on the threads reading requests once per field. Every field is
+(no quickfix object outlives it). ``encode`` writes an outbound value as FIX text
+(``FixText``), and quickfix parses it in one call: a ``setField`` per field gave up the GIL and
+took it back each time, so the thread sending reports waited on the threads reading requests
+once per field. Every field is
 one the dialect's data dictionary allows in that message, so a validating client accepts it.
 Decimals are written plainly (no exponent, no float noise); times as FIX UTCTimestamps in
 milliseconds.
@@ -111,7 +112,7 @@ def format_timestamp(moment: datetime) -> str:
 
 
 def _execution_report(report: ExecutionReport, *, lean: bool) -> fix.Message:
-    fields = _Fields("8")
+    fields = FixText("8")
     fields.add(37, report.client_order_id)
     fields.add(11, report.request_id)
     fields.add(41, report.orig_client_order_id)
@@ -144,7 +145,7 @@ def _execution_report(report: ExecutionReport, *, lean: bool) -> fix.Message:
 
 
 def _cancel_reject(reject: CancelReject) -> fix.Message:
-    fields = _Fields("9")
+    fields = FixText("9")
     fields.add(37, reject.order_id)
     fields.add(11, reject.request_id)
     fields.add(41, reject.orig_client_order_id)
@@ -157,7 +158,7 @@ def _cancel_reject(reject: CancelReject) -> fix.Message:
 
 
 def _mass_cancel_report(report: MassCancelReport) -> fix.Message:
-    fields = _Fields("r")
+    fields = FixText("r")
     fields.add(11, report.request_id)
     fields.add(37, report.request_id)
     fields.add(530, report.request_type)
@@ -171,18 +172,20 @@ def _mass_cancel_report(report: MassCancelReport) -> fix.Message:
     return fields.message()
 
 
-class _Fields:
+class FixText:
     """A message's fields written as FIX text, in the order added; a None value is left out."""
 
     def __init__(self, msg_type: str) -> None:
         self._text = [f"35={msg_type}\x01"]
 
     def add(self, tag: int, value: str | None) -> None:
+        """Write ``tag`` with ``value`` next, unless the value is None."""
         if value is not None:
             self._text.append(f"{tag}={value}\x01")
 
-    def message(self) -> fix.Message:
-        return framed_message("".join(self._text))
+    def message(self, dictionary: fix.DataDictionary | None = None) -> fix.Message:
+        """quickfix's message of the text; see ``framed_message`` for ``dictionary``."""
+        return framed_message("".join(self._text), dictionary)
 
 
 def _number(number: Decimal | None) -> str | None:

@@ -60,9 +60,16 @@ _PASSED_TO_ENGINE = (
 class MarketDataApplication(fix.Application):
     """The quickfix Application of the simulated market-data server."""
 
-    def __init__(self, desk: MarketDataDesk, session_id: fix.SessionID, faults: Faults) -> None:
+    def __init__(
+        self,
+        desk: MarketDataDesk,
+        session_id: fix.SessionID,
+        faults: Faults,
+        dictionary: fix.DataDictionary,
+    ) -> None:
         super().__init__()
         self._desk = desk
+        self._dictionary = dictionary
         self._session_id = session_id
         self._faults = faults
         self._lock = threading.Lock()
@@ -146,7 +153,7 @@ class MarketDataApplication(fix.Application):
             if isinstance(item, RequestReject):
                 log.info("market data request rejected", md_req_id=item.md_req_id, text=item.text)
             try:
-                fix.Session.sendToTarget(encode(item), self._session_id)
+                fix.Session.sendToTarget(encode(item, self._dictionary), self._session_id)
             except fix.SessionNotFound:
                 log.warning("market data session not found", session=self._session_id.toString())
                 return
@@ -162,7 +169,8 @@ class MarketDataAcceptor:
         self.port = port
         self.session_id = fix.SessionID(BEGIN_STRING, MD_SENDER_COMP_ID, settings.md_api_key)
         desk = MarketDataDesk(settings.instruments, exchange, settings.market.levels)
-        self.application = MarketDataApplication(desk, self.session_id, faults)
+        dictionary = fix.DataDictionary(str(settings.data_dir / DICTIONARY_FILE_NAME))
+        self.application = MarketDataApplication(desk, self.session_id, faults, dictionary)
         self._session_settings = fix.SessionSettings(str(path))
         self._store_factory = fix.MemoryStoreFactory()
         self._acceptor = fix.ThreadedSocketAcceptor(
