@@ -38,6 +38,7 @@ from pathlib import Path
 import quickfix as fix
 import structlog
 
+from sor_daemon.fix.dialect import FlatFields
 from sor_daemon.fix.dictionary import write_ems_dictionary
 from sor_daemon.fix.outbox import Outbox
 from sor_daemon.fix.settings import tls_acceptor_settings
@@ -97,7 +98,7 @@ class EmsApplication(fix.Application):
         self._dispatch_lock = threading.Lock()
         self._outbox = Outbox[Outbound](self._send, name="sim-fix-sender")
         self._replaying = threading.local()
-        self._handlers: dict[str, Callable[[fix.Message], None]] = {
+        self._handlers: dict[str, Callable[[FlatFields], None]] = {
             NEW_ORDER_SINGLE: self._on_new_order,
             ORDER_CANCEL_REQUEST: self._on_cancel,
             ORDER_MASS_CANCEL_REQUEST: self._on_mass_cancel,
@@ -162,12 +163,13 @@ class EmsApplication(fix.Application):
 
     def fromApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
         try:
-            msg_type = message.getHeader().getField(35)
+            fields = FlatFields.read(message.toString())
+            msg_type = fields.getField(35)
             handler = self._handlers.get(msg_type)
             if handler is None:
                 log.info("fix message type not supported", msg_type=msg_type)
                 raise fix.UnsupportedMessageType()
-            handler(message)
+            handler(fields)
         except _PASSED_TO_ENGINE:
             raise
         except Exception:
@@ -175,26 +177,26 @@ class EmsApplication(fix.Application):
 
     # -- requests ------------------------------------------------------------------------------
 
-    def _on_new_order(self, message: fix.Message) -> None:
-        request = parse_new_order(message)
+    def _on_new_order(self, fields: FlatFields) -> None:
+        request = parse_new_order(fields)
         if debug_enabled():
             log.debug("fix new order", cl_ord_id=request.client_order_id, exchange=request.exchange)
         self._dispatch(lambda now: self._exchange.submit(request, now))
 
-    def _on_cancel(self, message: fix.Message) -> None:
-        request = parse_cancel(message)
+    def _on_cancel(self, fields: FlatFields) -> None:
+        request = parse_cancel(fields)
         if debug_enabled():
             log.debug("fix cancel", cl_ord_id=request.request_id, orig=request.orig_client_order_id)
         self._dispatch(lambda now: self._exchange.cancel(request, now))
 
-    def _on_mass_cancel(self, message: fix.Message) -> None:
-        request = parse_mass_cancel(message)
+    def _on_mass_cancel(self, fields: FlatFields) -> None:
+        request = parse_mass_cancel(fields)
         if debug_enabled():
             log.debug("fix mass cancel", cl_ord_id=request.request_id, exchange=request.exchange)
         self._dispatch(lambda now: self._exchange.mass_cancel(request, now))
 
-    def _on_status(self, message: fix.Message) -> None:
-        request = parse_status(message)
+    def _on_status(self, fields: FlatFields) -> None:
+        request = parse_status(fields)
         if not self._faults.current().answer_status_requests:
             log.info("fix status request ignored", cl_ord_id=request.client_order_id)
             return

@@ -1,13 +1,13 @@
 """CoinAPI's EMS FIX 4.4 dialect, seen from the EMS: requests in, reports out.
 
-``parse_*`` turn a borrowed quickfix ``Message`` into a frozen request value inside the callback
-(no quickfix object outlives it). ``encode`` writes an outbound value as FIX text
-(``FixText``), and quickfix parses it in one call: a ``setField`` per field gave up the GIL and
-took it back each time, so the thread sending reports waited on the threads reading requests
-once per field. Every field is
-one the dialect's data dictionary allows in that message, so a validating client accepts it.
-Decimals are written plainly (no exponent, no float noise); times as FIX UTCTimestamps in
-milliseconds.
+``parse_*`` turn a request into a frozen value inside the callback, read from the message's text
+(one call into quickfix, ``FlatFields``), so no quickfix object outlives the callback. ``encode``
+writes an outbound value as FIX text (``FixText``), and quickfix parses it in one call. Either
+way, a ``getField`` or ``setField`` a field gave up the GIL and took it back each time, so the
+thread sending reports and the threads reading requests waited on each other once a field.
+Every field written is one the dialect's data dictionary allows in that message, so a
+validating client accepts it. Decimals are written plainly (no exponent, no float noise);
+times as FIX UTCTimestamps in milliseconds.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import quickfix as fix
 
-from sor_daemon.fix.dialect import framed_message, parse_timestamp
+from sor_daemon.fix.dialect import FlatFields, framed_message, parse_timestamp
 from sor_daemon.sim.orders import (
     CancelReject,
     CancelRequest,
@@ -42,52 +42,52 @@ _MASS_CANCEL_REJECTED = "0"
 _MASS_CANCEL_OTHER_REASON = "99"
 
 
-def parse_new_order(message: fix.Message) -> NewOrderRequest:
+def parse_new_order(fields: FlatFields) -> NewOrderRequest:
     """A NewOrderSingle (35=D) as the dialect sends it."""
-    expire = _get(message, 126)
+    expire = fields.get(126)
     return NewOrderRequest(
-        client_order_id=message.getField(11),
-        exchange=_get(message, 100) or _get(message, 207),
-        security_id=_get(message, 48),
-        security_id_source=_get(message, 22),
-        symbol=_get(message, 55),
-        ord_type=_get(message, 40),
-        side=message.getField(54),
-        price=_get(message, 44),
-        quantity=_get(message, 38),
-        time_in_force=_get(message, 59),
+        client_order_id=_required(fields, 11),
+        exchange=fields.get(100) or fields.get(207),
+        security_id=fields.get(48),
+        security_id_source=fields.get(22),
+        symbol=fields.get(55),
+        ord_type=fields.get(40),
+        side=_required(fields, 54),
+        price=fields.get(44),
+        quantity=fields.get(38),
+        time_in_force=fields.get(59),
         expire_time=parse_timestamp(expire, 126) if expire is not None else None,
     )
 
 
-def parse_cancel(message: fix.Message) -> CancelRequest:
+def parse_cancel(fields: FlatFields) -> CancelRequest:
     """An OrderCancelRequest (35=F): 41 and/or 37 name the order, 207 its venue."""
     return CancelRequest(
-        request_id=message.getField(11),
-        orig_client_order_id=_get(message, 41),
-        order_id=_get(message, 37),
-        exchange=_get(message, 207),
-        side=_get(message, 54),
+        request_id=_required(fields, 11),
+        orig_client_order_id=fields.get(41),
+        order_id=fields.get(37),
+        exchange=fields.get(207),
+        side=fields.get(54),
     )
 
 
-def parse_mass_cancel(message: fix.Message) -> MassCancelRequest:
+def parse_mass_cancel(fields: FlatFields) -> MassCancelRequest:
     """An OrderMassCancelRequest (35=q)."""
     return MassCancelRequest(
-        request_id=message.getField(11),
-        request_type=message.getField(530),
-        exchange=_get(message, 207),
+        request_id=_required(fields, 11),
+        request_type=_required(fields, 530),
+        exchange=fields.get(207),
     )
 
 
-def parse_status(message: fix.Message) -> StatusRequest:
+def parse_status(fields: FlatFields) -> StatusRequest:
     """An OrderStatusRequest (35=H): 11 and/or 37 name the order."""
     return StatusRequest(
-        client_order_id=_get(message, 11),
-        order_id=_get(message, 37),
-        exchange=_get(message, 207),
-        side=_get(message, 54),
-        status_request_id=_get(message, 790),
+        client_order_id=fields.get(11),
+        order_id=fields.get(37),
+        exchange=fields.get(207),
+        side=fields.get(54),
+        status_request_id=fields.get(790),
     )
 
 
@@ -192,5 +192,10 @@ def _number(number: Decimal | None) -> str | None:
     return plain(number) if number is not None else None
 
 
-def _get(message: fix.Message, tag: int) -> str | None:
-    return message.getField(tag) if message.isSetField(tag) else None
+def _required(fields: FlatFields, tag: int) -> str:
+    """The value of a tag the message must carry; quickfix's FieldNotFound (which the session
+    answers with a reject) when it does not. The dictionary has checked, so this is a guard."""
+    value = fields.get(tag)
+    if value is None:
+        raise fix.FieldNotFound(tag)
+    return value

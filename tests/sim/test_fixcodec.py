@@ -8,6 +8,7 @@ from decimal import Decimal as D
 import pytest
 import quickfix as fix
 
+from sor_daemon.fix.dialect import FlatFields
 from sor_daemon.sim.fixcodec import encode, parse_cancel, parse_new_order, plain
 from sor_daemon.sim.orders import (
     CancelReject,
@@ -46,12 +47,13 @@ TRADE = ExecutionReport(
 )
 
 
-def message(msg_type: str, fields: list[tuple[int, str]]) -> fix.Message:
+def message(msg_type: str, fields: list[tuple[int, str]]) -> FlatFields:
+    """A request as the acceptor reads it: the text of quickfix's message, in one pass."""
     built = fix.Message()
     built.getHeader().setField(35, msg_type)
     for tag, value in fields:
         built.setField(tag, value)
-    return built
+    return FlatFields.read(built.toString())
 
 
 def test_a_trade_report_carries_the_dialects_fields_as_plain_decimals() -> None:
@@ -168,6 +170,11 @@ def test_a_new_order_single_as_the_dialect_sends_it() -> None:
 def test_a_malformed_expire_time_is_a_data_format_error() -> None:
     with pytest.raises(fix.IncorrectDataFormat):
         parse_new_order(message("D", [(11, "C1"), (54, "1"), (126, "tomorrow")]))
+
+
+def test_a_request_without_a_tag_it_must_carry_is_refused_as_quickfix_would() -> None:
+    with pytest.raises(fix.FieldNotFound):
+        parse_new_order(message("D", [(11, "C1"), (55, "BTC-PERPETUAL")]))
 
 
 def test_a_cancel_names_the_order_by_41_or_37() -> None:
