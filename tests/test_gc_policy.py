@@ -79,6 +79,19 @@ def freezing_collector() -> Iterator[FreezingCollector]:
     gc.enable()
 
 
+def test_installing_walks_everything_once_and_freezes_what_the_program_holds() -> None:
+    gc.unfreeze()
+    held = [Node() for _ in range(1_000)]
+    dead = weakref.ref(cycle())
+    collector = GrowthCollector()
+    collector.install()
+    try:
+        assert dead() is None
+        assert gc.get_freeze_count() > len(held), "the first step walks only what is new"
+    finally:
+        collector.uninstall()
+
+
 def test_the_daemon_leaves_cyclic_garbage_alone_while_the_heap_is_within_a_step(
     growth_collector: GrowthCollector,
 ) -> None:
