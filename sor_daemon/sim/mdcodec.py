@@ -30,6 +30,7 @@ from sor_daemon.sim.mdmessages import (
     RequestReject,
     Snapshot,
 )
+from sor_daemon.sim.tape import Trade
 
 MARKET_DATA_REQUEST = "V"
 
@@ -105,8 +106,7 @@ def _snapshot(snapshot: Snapshot) -> FixText:
             _add_entry(text, level.price, level.size, at)
     for trade in trades:
         text.add(_MD_ENTRY_TYPE, _TRADE)
-        _add_entry(text, trade.price, trade.size, _entry_time(trade.time))
-        text.add(_MD_ENTRY_ORIGINATOR, trade.aggressor.ems_name)
+        _add_trade(text, trade)
     return text
 
 
@@ -126,8 +126,7 @@ def _incremental(update: Incremental) -> FixText:
         text.add(_MD_ENTRY_TYPE, _TRADE)
         text.add(_MD_ENTRY_ID, trade.trade_id)
         text.add(_SYMBOL, trade.symbol_id)
-        _add_entry(text, trade.price, trade.size, _entry_time(trade.time))
-        text.add(_MD_ENTRY_ORIGINATOR, trade.aggressor.ems_name)
+        _add_trade(text, trade)
     return text
 
 
@@ -144,6 +143,12 @@ def _add_entry(text: FixText, price: Decimal, size: Decimal, at: tuple[str, str]
     text.add(_MD_ENTRY_SIZE, plain(size))
     text.add(_MD_ENTRY_DATE, at[0])
     text.add(_MD_ENTRY_TIME, at[1])
+
+
+def _add_trade(text: FixText, trade: Trade) -> None:
+    """A trade entry's tags from its price on: price, size, time and the aggressor's side."""
+    _add_entry(text, trade.price, trade.size, _entry_time(trade.time))
+    text.add(_MD_ENTRY_ORIGINATOR, trade.aggressor.ems_name)
 
 
 def _entry_time(moment: datetime) -> tuple[str, str]:
