@@ -43,7 +43,7 @@ import httpx
 import quickfix as fix
 
 from sor_daemon.domain.events import ChildPlanned
-from sor_daemon.fix.dialect import Tag, new_order_single_text, parse_timestamp
+from sor_daemon.fix.dialect import FlatFields, Tag, new_order_single_text, parse_timestamp
 from sor_daemon.fix.dictionary import write_ems_dictionary
 from sor_daemon.fix.ems import EmsSettings
 from sor_daemon.fix.settings import common_defaults, initiator_settings, write_settings
@@ -149,12 +149,13 @@ class FillingApplication(_QuietApplication):
     def fromApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
         """Queue a NewOrderSingle or a status request; count anything else as ignored."""
         try:
-            msg_type = message.getHeader().getField(Tag.MSG_TYPE)
+            fields = FlatFields.read(message.toString())
+            msg_type = fields.getField(Tag.MSG_TYPE)
             if msg_type == NEW_ORDER_SINGLE:
-                sent = message.getHeader().getField(Tag.SENDING_TIME)
-                self._requests.put(_NewOrder(parse_new_order(message), sent))
+                sent = fields.getField(Tag.SENDING_TIME)
+                self._requests.put(_NewOrder(parse_new_order(fields), sent))
             elif msg_type == ORDER_STATUS_REQUEST:
-                self._requests.put(parse_status(message))
+                self._requests.put(parse_status(fields))
             else:
                 with self._lock:
                     self.ignored += 1
