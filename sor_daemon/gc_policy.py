@@ -41,9 +41,9 @@ allocated for the collector less every one freed since the last collection
 the step found unreachable, that is what the tracked objects grew by. A free that finds the
 count at zero is not counted, so the sum can only overstate the growth: a complete walk comes no
 later than the doubling. A complete walk counts the frozen objects exactly (one walk of the
-list, about 1 ms at 170,000). Two alternated pairs of 1,000 TWAPs over four minutes: two
-complete walks each (0.27 and 0.31 s) became none, the pauses over 100 ms 1 and 3 none, and
-all the collector's pauses 0.46 and 0.50 s in all 0.16 and 0.17 s.
+list, about 1 ms at 170,000). Two alternated pairs of 1,000 TWAPs over four minutes: the two
+complete walks of each run (0.27 and 0.31 s) are gone, and with them every pause over 100 ms
+(1 and 3 before); the collector's pauses in all went from 0.46 and 0.50 s to 0.16 and 0.17.
 
 The simulator (``FreezingCollector``) keeps every order it was ever sent, as an EMS keeps its
 order history: its heap only grows, and a walk of all of it took 1.1 s at 2.5 million objects.

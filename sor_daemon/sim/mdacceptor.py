@@ -6,7 +6,8 @@ against quickfix's standard FIX44.xml with one relaxation: SubscriptionRequestTy
 MDUpdateType (265) and MDEntryType (269) accept any value, so that a request quickfix would
 refuse with a bare session-level Reject (263=5 is "out of range") reaches the application,
 which answers with a MarketDataRequestReject (35=Y) saying what is supported. The dictionary is
-derived at start from the one quickfix installs, as the EMS dialect's is.
+derived at start from the one quickfix installs, as the EMS dialect's is, and also reads the
+refreshes ``mdcodec`` writes as text into quickfix's messages.
 
 ``MarketDataApplication`` turns each MarketDataRequest into a frozen value inside the callback
 and asks the ``MarketDataDesk`` what to send; ``publish`` (the ticker's thread, after every
