@@ -20,8 +20,10 @@ stream for that connection. ``keep_server_send`` puts it in the scope; the write
 message with the stream's own wsproto connection (so compression, if the client asked for it,
 still applies). A client that asked for no extension gets plain frames, the same bytes for every
 such client: made once per message, by the first writer that needs them, and kept on the shared
-``FeedMessage``. Where that stream is not there (another server), or the connection is not plain
-HTTP/1.1 over TCP (TLS, HTTP/2), messages go through ASGI or hypercorn's stream, from the task.
+``FeedMessage``; what a turn queued for many such clients is joined into one write once too
+(``Subscription.take_framed``). Where that stream is not there (another server), or the
+connection is not plain HTTP/1.1 over TCP (TLS, HTTP/2), messages go through ASGI or
+hypercorn's stream, from the task.
 """
 
 from __future__ import annotations
@@ -128,7 +130,10 @@ class MessageWriter:
         if not self._can_write_now():
             self._wake.set()
             return
-        data = self._frames(self._subscription.take(WRITE_CHARACTERS))
+        if self._plain:
+            data = self._subscription.take_framed(WRITE_CHARACTERS, plain_frames)
+        else:
+            data = self._frames(self._subscription.take(WRITE_CHARACTERS))
         written = self._write_to_socket(data)
         if written < len(data):
             self._unsent = data[written:]
@@ -198,7 +203,7 @@ class MessageWriter:
         """``messages`` as WebSocket frames for this connection."""
         assert self._stream is not None
         if self._plain:
-            return b"".join([plain_frame(message) for message in messages])
+            return plain_frames(messages)
         connection = self._stream.connection
         return b"".join([connection.send(TextMessage(data=m.text)) for m in messages])
 
@@ -226,6 +231,12 @@ def _plain_tcp_server(stream: WSStream) -> TCPServer | None:
 
 _PLAIN_FRAMES = FrameProtocol(client=False, extensions=[])
 """Frames as a server sends them with no extension. Whole messages leave it in no state."""
+
+
+def plain_frames(messages: Sequence[FeedMessage]) -> bytes:
+    """``messages`` as plain text frames, one after another (the same bytes for every client
+    that asked for no extension)."""
+    return b"".join([plain_frame(message) for message in messages])
 
 
 def plain_frame(message: FeedMessage) -> bytes:
