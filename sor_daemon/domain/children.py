@@ -71,7 +71,7 @@ class Children(Mapping[str, ChildOrder]):
     new ``ChildOrder`` each time: a change to it counts only once given back with ``keep``.
     """
 
-    __slots__ = ("_entries", "_finished", "_open", "_rejected_in_a_row")
+    __slots__ = ("_entries", "_finished", "_open", "_rejected_in_a_row", "_rejected_latest")
 
     def __init__(self) -> None:
         self._entries: dict[str, ChildOrder | int] = {}
@@ -79,11 +79,14 @@ class Children(Mapping[str, ChildOrder]):
         self._finished = FlatRows.of(ChildOrder)
         self._open: dict[str, ChildOrder] = {}
         self._rejected_in_a_row: int | None = None
+        self._rejected_latest: frozenset[str] | None = None
 
     def keep(self, child: ChildOrder) -> None:
         """Record ``child`` as it stands (a new child goes last): as itself while it is open,
         as a row once it is finished."""
         if child.open:
+            if child.id not in self._entries:
+                self._rejected_latest = None
             self._entries[child.id] = self._open[child.id] = child
             return
         self._open.pop(child.id, None)
@@ -94,6 +97,7 @@ class Children(Mapping[str, ChildOrder]):
         else:
             self._entries[child.id] = self._finished.append(row)
         self._rejected_in_a_row = None
+        self._rejected_latest = None
 
     def rejected_in_a_row(self) -> int:
         """How many of the latest finished children in a row the venue rejected; open children
@@ -108,6 +112,22 @@ class Children(Mapping[str, ChildOrder]):
                     break
             self._rejected_in_a_row = count
         return self._rejected_in_a_row
+
+    def rejected_in_latest_slice(self) -> frozenset[str]:
+        """The venues that rejected their child in the latest slice that has children. Every
+        slice asks while it is planned, so the answer is kept until a child is added or
+        finishes rather than walked for each question."""
+        if self._rejected_latest is None:
+            latest: int | None = None
+            found: set[str] = set()
+            for child in self.glance_newest_first():  # planned slice by slice
+                if latest is not None and child.slice_index != latest:
+                    break
+                latest = child.slice_index
+                if child.status is ChildStatus.REJECTED:
+                    found.add(child.exchange)
+            self._rejected_latest = frozenset(found)
+        return self._rejected_latest
 
     def open(self) -> ValuesView[ChildOrder]:
         """The children the venue may still fill, oldest first."""

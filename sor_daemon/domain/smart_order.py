@@ -322,16 +322,8 @@ class SmartOrder:
 
         When every listed venue rejected, none is skipped: the reject limit decides then.
         """
-        latest: int | None = None
-        found: set[str] = set()
-        for child in self.children.glance_newest_first():  # planned slice by slice
-            if latest is not None and child.slice_index != latest:
-                break
-            latest = child.slice_index
-            if child.status is ChildStatus.REJECTED:
-                found.add(child.exchange)
-        rejected = frozenset(found)
-        if rejected >= {venue.exchange for venue in venues}:
+        rejected = self.children.rejected_in_latest_slice()
+        if rejected and rejected >= {venue.exchange for venue in venues}:
             return frozenset()
         return rejected
 

@@ -113,3 +113,23 @@ def test_the_rejects_in_a_row_follow_every_child_that_finishes_in_any_order() ->
 
     children.keep(rejected(4))
     assert children.rejected_in_a_row() == 2
+
+
+def test_the_venues_that_rejected_the_latest_slice_follow_new_and_finished_children() -> None:
+    children = Children()
+    for number in (0, 1):  # slice 0: BINANCE and KRAKEN
+        children.keep(child(number))
+    assert children.rejected_in_latest_slice() == frozenset()
+
+    children.keep(rejected(1))
+    assert children.rejected_in_latest_slice() == {"KRAKEN"}
+
+    children.keep(child(2))  # slice 1 opens with BINANCE's child
+    assert children.rejected_in_latest_slice() == frozenset(), "slice 0 is not the latest"
+
+    children.keep(rejected(2))
+    assert children.rejected_in_latest_slice() == {"BINANCE"}
+
+    children.keep(child(3))
+    children.keep(rejected(3))
+    assert children.rejected_in_latest_slice() == {"BINANCE", "KRAKEN"}

@@ -232,6 +232,11 @@ def test_a_venue_that_rejected_is_skipped_for_the_next_slice_only() -> None:
     assert isinstance(second, list)
     assert [c.exchange for c in second] == ["DERIBIT"]
     assert second[0].quantity == Decimal(8)  # 10 less the 2 DERIBIT filled, all on DERIBIT
+    order.apply(second[0])
+    order.apply(order.interpret(fill_report(second[0], "1"), START))  # type: ignore[arg-type]
+    third = plan(order, START + timedelta(seconds=2), books(2))
+    assert isinstance(third, list)
+    assert [c.exchange for c in third] == ["BINANCE", "DERIBIT"], "rejected a slice ago: back"
 
 
 def test_a_buy_limit_caps_the_price_and_leaves_the_depth_beyond_it() -> None:
