@@ -64,6 +64,10 @@ class ChildGlance(NamedTuple):
     status: ChildStatus
 
 
+_NONE_REJECTED: frozenset[str] = frozenset()
+"""The answer of most slices, shared: an order keeps it while it runs."""
+
+
 class Children(Mapping[str, ChildOrder]):
     """An order's children by id, in the order they were planned.
 
@@ -126,7 +130,7 @@ class Children(Mapping[str, ChildOrder]):
                 latest = child.slice_index
                 if child.status is ChildStatus.REJECTED:
                     found.add(child.exchange)
-            self._rejected_latest = frozenset(found)
+            self._rejected_latest = frozenset(found) if found else _NONE_REJECTED
         return self._rejected_latest
 
     def open(self) -> ValuesView[ChildOrder]:
