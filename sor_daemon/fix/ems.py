@@ -42,7 +42,6 @@ from sor_daemon.fix.dialect import (
     order_status_request,
 )
 from sor_daemon.fix.dictionary import write_ems_dictionary
-from sor_daemon.fix.report_line import report_from
 from sor_daemon.fix.settings import SETTINGS_FILE, initiator_settings, tls_client_settings
 from sor_daemon.logs import debug_enabled
 from sor_daemon.pipes import LineReader, PipeWriter
@@ -249,11 +248,7 @@ class EmsGateway:
 
     def _hear(self, kind: str, values: list[object]) -> None:
         """Act on one line of the session process's news."""
-        if kind == "report":
-            text, *report = values
-            assert isinstance(text, str)
-            self._receive_read(text, report)
-        elif kind == "app":
+        if kind == "app":
             [text] = values
             assert isinstance(text, str)
             self._receive(text)
@@ -291,18 +286,6 @@ class EmsGateway:
             return
         if report is not None:
             self.news.publish(report)
-
-    def _receive_read(self, text: str, values: list[object]) -> None:
-        """Hand on the report the session's process read from ``text``; read the text here if
-        its values do not make one."""
-        try:
-            report = report_from(values)
-        except (ValueError, TypeError, ArithmeticError):
-            log.warning("a report's values could not be read", session="ems", values=values)
-            self._receive(text)
-            return
-        self._trace("in", text)
-        self.news.publish(report)
 
     def _refused(self, text: str, reason: str) -> None:
         """quickfix did not take a message: a child order it was is done, never sent."""

@@ -23,9 +23,7 @@ It reads one JSON array a line on ``FD``:
 - ``["started"]`` once the session runs, or ``["failed", reason]`` if it cannot start (the
   process then exits with status 1);
 - ``["up"]`` and ``["down"]``: the session logged on, and logged out or lost its connection;
-- ``["report", text, *values]``: an ExecutionReport about a child order received, its FIX text
-  and the report it carries, read here (``report_line``);
-- ``["app", text]``: any other application message received, as its FIX text;
+- ``["app", text]``: an application message received, as its FIX text;
 - ``["admin", direction, text]``: an administrative message (a heartbeat, a logon, a reject),
   ``"in"`` or ``"out"``, for the daemon's debug trace;
 - ``["refused", text, reason]``: a message quickfix did not take;
@@ -54,7 +52,6 @@ import orjson
 import quickfix as fix
 
 from sor_daemon.fix.outbox import Outbox
-from sor_daemon.fix.report_line import read_report
 from sor_daemon.interpreter import defer_to_the_daemon
 
 TAG_CL_ORD_ID = 11
@@ -169,14 +166,8 @@ class Forwarder(fix.Application):
             raise fix.DoNotSend()
 
     def fromApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
-        """Hand an application message to the daemon: a child's report read, anything else
-        as its text for the daemon to read."""
-        text = message.toString()
-        values = read_report(text)
-        if values is None:
-            self._output.send("app", text)
-        else:
-            self._output.send("report", text, *values)
+        """Hand an application message's text to the daemon, which reads it."""
+        self._output.send("app", message.toString())
 
 
 def report_sequence_numbers(
