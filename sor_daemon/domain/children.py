@@ -75,7 +75,14 @@ class Children(Mapping[str, ChildOrder]):
     new ``ChildOrder`` each time: a change to it counts only once given back with ``keep``.
     """
 
-    __slots__ = ("_entries", "_finished", "_open", "_rejected_in_a_row", "_rejected_latest")
+    __slots__ = (
+        "_entries",
+        "_finished",
+        "_latest_slice",
+        "_open",
+        "_rejected_in_a_row",
+        "_rejected_latest",
+    )
 
     def __init__(self) -> None:
         self._entries: dict[str, ChildOrder | int] = {}
@@ -83,14 +90,17 @@ class Children(Mapping[str, ChildOrder]):
         self._finished = FlatRows.of(ChildOrder)
         self._open: dict[str, ChildOrder] = {}
         self._rejected_in_a_row: int | None = None
-        self._rejected_latest: frozenset[str] | None = None
+        self._latest_slice: int | None = None
+        """The slice of the newest child: the latest slice that has children."""
+        self._rejected_latest: frozenset[str] | None = _NONE_REJECTED
+        """The venues that rejected their child in ``_latest_slice``; None when they are to be
+        walked for again."""
 
     def keep(self, child: ChildOrder) -> None:
         """Record ``child`` as it stands (a new child goes last): as itself while it is open,
         as a row once it is finished."""
+        self._note_latest_slice(child, new=child.id not in self._entries)
         if child.open:
-            if child.id not in self._entries:
-                self._rejected_latest = None
             self._entries[child.id] = self._open[child.id] = child
             return
         self._open.pop(child.id, None)
@@ -101,7 +111,24 @@ class Children(Mapping[str, ChildOrder]):
         else:
             self._entries[child.id] = self._finished.append(row)
         self._rejected_in_a_row = None
-        self._rejected_latest = None
+
+    def _note_latest_slice(self, child: ChildOrder, *, new: bool) -> None:
+        """Keep the venues that rejected the latest slice as its children are kept, so that
+        planning a slice does not walk for them: a new child of another slice starts the set
+        afresh, a reject in the latest slice adds its venue. A child of the latest slice no
+        longer rejected where its venue is in the set (a late report) has the set walked for
+        again, as another child of that venue may still be rejected."""
+        if new and child.slice_index != self._latest_slice:
+            self._latest_slice = child.slice_index
+            self._rejected_latest = _NONE_REJECTED
+        rejected = self._rejected_latest
+        if child.slice_index != self._latest_slice or rejected is None:
+            return
+        if child.status is ChildStatus.REJECTED:
+            if child.exchange not in rejected:
+                self._rejected_latest = rejected | {child.exchange}
+        elif child.exchange in rejected:
+            self._rejected_latest = None
 
     def rejected_in_a_row(self) -> int:
         """How many of the latest finished children in a row the venue rejected; open children
@@ -119,8 +146,8 @@ class Children(Mapping[str, ChildOrder]):
 
     def rejected_in_latest_slice(self) -> frozenset[str]:
         """The venues that rejected their child in the latest slice that has children. Every
-        slice asks while it is planned, so the answer is kept until a child is added or
-        finishes rather than walked for each question."""
+        slice asks while it is planned, so the answer is kept up to date as children are kept
+        (``_note_latest_slice``) rather than walked for each question."""
         if self._rejected_latest is None:
             latest: int | None = None
             found: set[str] = set()

@@ -3,8 +3,11 @@ collector does not track, all read back in the order they were planned."""
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 from decimal import Decimal
+
+import attrs
 
 from sor_daemon.domain.children import ChildOrder, Children
 from sor_daemon.domain.values import ChildStatus
@@ -133,3 +136,49 @@ def test_the_venues_that_rejected_the_latest_slice_follow_new_and_finished_child
     children.keep(child(3))
     children.keep(rejected(3))
     assert children.rejected_in_latest_slice() == {"BINANCE", "KRAKEN"}
+
+
+def test_a_venue_stays_among_the_latest_rejects_while_any_child_of_it_there_is_rejected() -> None:
+    children = Children()
+    twin = "o-1-2-twin"  # slice 1 sends BINANCE two children (two of its instruments)
+    children.keep(child(2))
+    children.keep(attrs.evolve(child(2), id=twin))
+    children.keep(rejected(2))
+    children.keep(attrs.evolve(rejected(2), id=twin))
+    assert children.rejected_in_latest_slice() == {"BINANCE"}
+
+    children.keep(finished(2))  # a late report fills the first after all
+    assert children.rejected_in_latest_slice() == {"BINANCE"}, "its twin is still rejected"
+
+    children.keep(attrs.evolve(finished(2), id=twin))
+    assert children.rejected_in_latest_slice() == frozenset()
+
+
+def test_the_latest_rejects_kept_as_children_change_match_a_walk_of_them() -> None:
+    generator = random.Random(8)
+    children = Children()
+    for number in range(400):
+        new = attrs.evolve(child(number), slice_index=number // 3, exchange=venue(generator))
+        children.keep(new)
+        for _ in range(generator.randrange(3)):  # reports, late ones included
+            reported = children[generator.choice(list(children)[-6:])]
+            reported.status = generator.choice(list(ChildStatus))
+            children.keep(reported)
+            assert children.rejected_in_latest_slice() == rejects_walked(children)
+
+
+def venue(generator: random.Random) -> str:
+    return generator.choice(["BINANCE", "KRAKEN", "COINBASE"])
+
+
+def rejects_walked(children: Children) -> set[str]:
+    """The venues that rejected a child of the newest child's slice, walked for."""
+    glances = list(children.glance_newest_first())
+    latest = glances[0].slice_index
+    found = set()
+    for glance in glances:
+        if glance.slice_index != latest:
+            break
+        if glance.status is ChildStatus.REJECTED:
+            found.add(glance.exchange)
+    return found
