@@ -133,13 +133,16 @@ def run(workdir: Path, *, smoke: bool) -> Outcome:
 
 
 def wait_until_over(api_url: str, limit_seconds: float) -> None:
-    """Poll /metrics until no smart order is Running (a few scrapes a second cost little)."""
+    """Poll /metrics until no smart order is Running (a scrape a second costs little), from one
+    client: a new one each second would load the CA certificates each time, 28 ms of CPU taken
+    from the daemon being measured."""
     deadline = time.monotonic() + limit_seconds
-    while time.monotonic() < deadline:
-        metrics = httpx.get(f"{api_url}/metrics", timeout=10).text
-        if 'sor_smart_orders{status="Running"}' not in metrics:
-            return
-        time.sleep(1)
+    with httpx.Client(timeout=10) as client:
+        while time.monotonic() < deadline:
+            metrics = client.get(f"{api_url}/metrics").text
+            if 'sor_smart_orders{status="Running"}' not in metrics:
+                return
+            time.sleep(1)
     raise BenchmarkFailed(f"smart orders still running after {limit_seconds:.0f} s")
 
 
