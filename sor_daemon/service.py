@@ -113,9 +113,6 @@ async def run_daemon(
     try:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(supervisor.notifier.keep_alive)
-            if collector is not None:
-                collector.observe_pause = metrics.observe_gc_pause
-                nursery.start_soon(collector.run)
             simulator = None
             if config.needs_simulator:
                 simulator = await nursery.start(serve_simulator, simulator_settings(config))
@@ -125,16 +122,13 @@ async def run_daemon(
             register_secret(ems.api_key)
             await nursery.start(journal.run)
             gateway = EmsGateway(ems, config.data_dir)
-            await nursery.start(gateway.run)
             metered = MeteredGateway(gateway, gateway.news, metrics)
             session = MarketDataSession(market_data, config.data_dir)
-            await nursery.start(session.run)
             ohlcv = CoinApiRest(
                 market_data.rest_url, market_data.api_key, key_setting="market_data.api_key"
             )
             clock = SystemClock()
             market = MarketData(session, OhlcvClient(ohlcv), clock, depth=market_data.depth)
-            await nursery.start(market.run)
             services = Services(
                 journal=journal,
                 gateway=metered,
@@ -151,6 +145,15 @@ async def run_daemon(
                 services, instruments, metered.news, HaltFile(config.data_dir / "halt.json")
             )
             supervisor.stage("recovering the journal")
+            async with trio.open_nursery() as starting:  # the sessions start as it replays
+                starting.start_soon(engine.restore)
+                await nursery.start(gateway.run)
+                await nursery.start(session.run)
+                await nursery.start(market.run)
+            if collector is not None:
+                collector.rebase()
+                collector.observe_pause = metrics.observe_gc_pause
+                nursery.start_soon(collector.run)
             async with trio.open_nursery() as trading:
                 await trading.start(engine.run)
                 clients = config.order_entry.client_sessions() if config.order_entry.port else {}

@@ -117,6 +117,21 @@ def test_a_step_of_growth_collects_what_is_new_and_freezes_what_survives(
     del grown
 
 
+def test_rebasing_freezes_what_is_held_without_a_walk_and_counts_growth_from_there(
+    growth_collector: GrowthCollector,
+) -> None:
+    dead = weakref.ref(cycle())
+    restored = nodes_for(heap())  # the heap doubled: orders read back from the journal
+    growth_collector.rebase()
+    assert gc.get_freeze_count() > len(restored)
+    assert not growth_collector.collect_if_grown(), "what was restored is not growth"
+    assert dead() is not None, "nothing was walked"
+    grown = plain_values_for(heap() * 3 // 10)
+    assert growth_collector.collect_if_grown()
+    assert growth_collector.complete_walks == 0, "the restored objects count as held"
+    del grown
+
+
 def test_frozen_cyclic_garbage_is_reclaimed_once_the_tracked_objects_double(
     growth_collector: GrowthCollector,
 ) -> None:
